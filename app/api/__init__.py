@@ -1,0 +1,269 @@
+"""The versioned JSON API (v1): the same flow as the pages, for integrators and tests.
+
+Authentication is a bearer token from ``POST /api/v1/tokens``; session cookies are
+never accepted here, so the API needs no CSRF token. Errors have one shape (see
+``app.errors``). The OpenAPI document is served at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
+from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.extensions import db
+from app.models import Assessment, AssessmentStatus, Dossier, Notice, Parcel, PaymentOrder, Receipt, Role
+from app.services import dossiers as svc
+from app.services import paying
+from app.services.keys import receipt_signer
+from app.services.scoping import assessments_for, dossiers_for, get_assessment, get_dossier, get_notice, notices_for
+from app.services.views import assessment_json, dossier_json, notice_json, payment_json, receipt_json
+from payments.errors import InvalidReceipt
+from payments.receipts import jwks, verify_receipt
+
+bp = Blueprint("api", __name__)
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The request body must be a JSON object."))
+    return data
+
+
+def api_auth(*roles: Role):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = load_user_from_request(request)
+            if user is None:
+                raise Unauthorized(_("A valid bearer token is required."))
+            if roles and user.role not in roles:
+                raise Forbidden(_("Your role may not do this."))
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def form_errors(form) -> dict[str, str]:
+    return {name: str(errors[0]) for name, errors in form.errors.items()}
+
+
+@bp.post("/tokens")
+def create_token():
+    data = json_body()
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ValidationFailed(
+            _("Give a username and a password."),
+            fields={k: _("Required.") for k in ("username", "password") if not isinstance(data.get(k), str) or not data.get(k)},
+        )
+    user = authenticate(username.strip(), password)
+    if user is None:
+        raise Unauthorized(_("Wrong username or password."))
+    token, expires = issue_token(user)
+    return jsonify({"token": token, "expires_at": expires.isoformat(), "role": user.role.value}), 201
+
+
+@bp.delete("/tokens/current")
+@api_auth()
+def delete_token():
+    revoke_token(request.headers["Authorization"][7:].strip())
+    return "", 204
+
+
+@bp.get("/me")
+@api_auth()
+def me():
+    u = g.api_user
+    return jsonify({"username": u.username, "full_name": u.full_name, "role": u.role.value,
+                    "office": u.office.code if u.office else None})
+
+
+@bp.get("/parcels")
+@api_auth(Role.REGISTRY_OFFICER)
+def parcels():
+    items = db.session.scalars(
+        select(Parcel).where(Parcel.registry_office_id == g.api_user.office_id).order_by(Parcel.id)
+    ).all()
+    return jsonify({"items": [
+        {"id": p.id, "label": p.label, "address": p.address, "land_type": p.land_type,
+         "area_m2": str(p.area_m2), "holder": {"full_name": p.holder.full_name, "citizen_id": p.holder.citizen_id}}
+        for p in items
+    ]})
+
+
+@bp.post("/dossiers")
+@api_auth(Role.REGISTRY_OFFICER)
+def create_dossier():
+    from app.registry import TransferForm, transfer_input
+
+    data = json_body()
+    flat = {}
+    for key in ("parcel_id", "declared_price"):
+        if key in data:
+            if isinstance(data[key], bool) or not isinstance(data[key], int):
+                raise ValidationFailed(_("Invalid input."), fields={key: _("Must be a whole number.")})
+            flat[key] = str(data[key])
+    for side in ("transferor", "transferee"):
+        party = data.get(side)
+        if not isinstance(party, dict):
+            raise ValidationFailed(_("Invalid input."), fields={side: _("Give full_name and citizen_id.")})
+        flat[f"{side}_name"] = str(party.get("full_name") or "")
+        flat[f"{side}_citizen_id"] = str(party.get("citizen_id") or "")
+    relationship = data.get("relationship")
+    if relationship is not None and not isinstance(relationship, str):
+        raise ValidationFailed(_("Invalid input."), fields={"relationship": _("Must be a string or null.")})
+    flat["relationship"] = relationship or ""
+    if data.get("sole_residence") is True:
+        flat["sole_residence"] = "y"
+    form = TransferForm(formdata=MultiDict(flat), meta={"csrf": False})
+    form.parcel_id.choices = [
+        (p.id, p.label) for p in db.session.scalars(
+            select(Parcel).where(Parcel.registry_office_id == g.api_user.office_id)
+        )
+    ]
+    if not form.validate():
+        raise ValidationFailed(_("Invalid input."), fields=form_errors(form))
+    dossier = svc.file_transfer(g.api_user, transfer_input(form))
+    response = jsonify(dossier_json(dossier))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_dossier_", code=dossier.code)
+    return response
+
+
+@bp.get("/dossiers")
+@api_auth()
+def list_dossiers():
+    items = db.session.scalars(dossiers_for(g.api_user).order_by(Dossier.id.desc()).limit(200)).all()
+    return jsonify({"items": [
+        {"code": d.code, "status": d.status.value, "filed_at": d.filed_at.isoformat(), "due_on": d.due_on.isoformat()}
+        for d in items
+    ]})
+
+
+@bp.get("/dossiers/<code>")
+@api_auth()
+def get_dossier_(code: str):
+    return jsonify(dossier_json(get_dossier(g.api_user, code)))
+
+
+@bp.post("/dossiers/<code>/complete")
+@api_auth(Role.REGISTRY_OFFICER)
+def complete_dossier(code: str):
+    d = svc.complete_dossier(g.api_user, get_dossier(g.api_user, code))
+    return jsonify(dossier_json(d))
+
+
+@bp.get("/assessments")
+@api_auth(Role.TAX_OFFICER)
+def list_assessments():
+    query = assessments_for(g.api_user).order_by(Assessment.id)
+    status = request.args.get("status")
+    if status:
+        try:
+            query = query.where(Assessment.status == AssessmentStatus(status))
+        except ValueError:
+            raise ValidationFailed(_("Invalid input."), fields={"status": _("Unknown status.")}) from None
+    return jsonify({"items": [assessment_json(a) for a in db.session.scalars(query.limit(500))]})
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@api_auth(Role.TAX_OFFICER)
+def get_assessment_(assessment_id: int):
+    return jsonify(assessment_json(get_assessment(g.api_user, assessment_id)))
+
+
+@bp.post("/assessments/<int:assessment_id>/confirm")
+@api_auth(Role.TAX_OFFICER)
+def confirm_assessment(assessment_id: int):
+    a = get_assessment(g.api_user, assessment_id)
+    a = db.session.scalar(
+        select(Assessment).where(Assessment.id == a.id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    notice = svc.confirm_assessment(g.api_user, a)
+    return jsonify(notice_json(notice)), 201
+
+
+@bp.get("/notices")
+@api_auth()
+def list_notices():
+    items = db.session.scalars(notices_for(g.api_user).order_by(Notice.id.desc()).limit(200)).all()
+    return jsonify({"items": [notice_json(n) for n in items]})
+
+
+@bp.get("/notices/<code>")
+@api_auth()
+def get_notice_(code: str):
+    return jsonify(notice_json(get_notice(g.api_user, code)))
+
+
+@bp.post("/notices/<code>/payments")
+@api_auth(Role.LANDHOLDER)
+def start_payment(code: str):
+    order, url = paying.start_payment(g.api_user, get_notice(g.api_user, code))
+    body = payment_json(order)
+    body["redirect_url"] = url
+    return jsonify(body), 201
+
+
+def _payment_for(user, ref: str) -> PaymentOrder:
+    order = db.session.scalar(
+        select(PaymentOrder).where(
+            PaymentOrder.ref == ref,
+            PaymentOrder.notice_id.in_(notices_for(user).with_only_columns(Notice.id).scalar_subquery()),
+        )
+    )
+    if order is None:
+        raise NotFound(_("No such payment."))
+    return order
+
+
+@bp.get("/payments/<ref>")
+@api_auth()
+def get_payment(ref: str):
+    return jsonify(payment_json(_payment_for(g.api_user, ref)))
+
+
+@bp.get("/receipts/<number>")
+@api_auth()
+def get_receipt(number: str):
+    receipt = db.session.scalar(
+        select(Receipt).where(
+            Receipt.number == number,
+            Receipt.notice_id.in_(notices_for(g.api_user).with_only_columns(Notice.id).scalar_subquery()),
+        )
+    )
+    if receipt is None:
+        raise NotFound(_("No such receipt."))
+    return jsonify(receipt_json(receipt))
+
+
+@bp.post("/receipts/verify")
+def verify():
+    data = json_body()
+    token = data.get("token")
+    if not isinstance(token, str) or not token.strip():
+        raise ValidationFailed(_("Invalid input."), fields={"token": _("Required.")})
+    try:
+        claims = verify_receipt(token.strip(), jwks([receipt_signer()]))
+    except InvalidReceipt as err:
+        raise ValidationFailed(_("The receipt is not valid: %(reason)s", reason=str(err)),
+                               fields={"token": str(err)}) from None
+    return jsonify({"valid": True, "claims": claims})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from app.api.openapi import document
+
+    return jsonify(document())

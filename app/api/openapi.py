@@ -1,0 +1,121 @@
+"""The OpenAPI 3.1 document of API v1, built from one table of operations."""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=()):
+    responses = {str(ok): {"description": "OK"}}
+    if ok_schema:
+        responses[str(ok)]["content"] = {"application/json": {"schema": ok_schema}}
+    for code in errors:
+        responses[str(code)] = {"description": "Error", "content": {"application/json": {"schema": ERROR}}}
+    op = {"summary": summary, "tags": [tag], "responses": responses}
+    if not auth:
+        op["security"] = []
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "integer" if p.endswith("id") else "string"}}
+            for p in params
+        ]
+    return op
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def document() -> dict:
+    party = {"type": "object", "required": ["full_name", "citizen_id"], "properties": {
+        "full_name": {"type": "string", "maxLength": 200},
+        "citizen_id": {"type": "string", "pattern": "^[0-9]{12}$"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "LandPay API",
+            "version": "1",
+            "description": "File a transfer dossier, confirm its assessment, pay the notice and fetch "
+            "the signed e-receipt. Amounts are whole dong (integers). Every error has the shape "
+            "of the Error schema.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/tokens": {"post": _op("Log in and get a bearer token", tag="auth", auth=False, ok=201,
+                                    body={"type": "object", "required": ["username", "password"], "properties": {
+                                        "username": {"type": "string"}, "password": {"type": "string"}}},
+                                    ok_schema=_ref("Token"), errors=(401, 422))},
+            "/tokens/current": {"delete": _op("Revoke the token in use", tag="auth", ok=204, errors=(401,))},
+            "/me": {"get": _op("The authenticated user", tag="auth", errors=(401,))},
+            "/parcels": {"get": _op("Parcels of the registry officer's office", tag="registry")},
+            "/dossiers": {
+                "get": _op("Dossiers the user may see", tag="registry", errors=(401,)),
+                "post": _op("File a transfer dossier (assessed at once)", tag="registry", ok=201,
+                            body={"type": "object", "required": ["parcel_id", "transferor", "transferee", "declared_price"],
+                                  "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
+                                                 "declared_price": {"type": "integer", "minimum": 1},
+                                                 "relationship": {"type": ["string", "null"], "enum": [
+                                                     None, "spouse", "parent_child", "parent_in_law", "adoptive_parent_child",
+                                                     "grandparent_grandchild", "siblings"]},
+                                                 "sole_residence": {"type": "boolean"}}},
+                            ok_schema=_ref("Dossier"), errors=(401, 403, 422)),
+            },
+            "/dossiers/{code}": {"get": _op("One dossier with its assessment, notice, payments and events",
+                                            tag="registry", ok_schema=_ref("Dossier"), params=("code",))},
+            "/dossiers/{code}/complete": {"post": _op("Complete a paid dossier", tag="registry",
+                                                      ok_schema=_ref("Dossier"), errors=(401, 403, 404, 409), params=("code",))},
+            "/assessments": {"get": _op("Assessments of the tax officer's office (?status=pending|confirmed)", tag="tax",
+                                        errors=(401, 403, 422))},
+            "/assessments/{assessment_id}": {"get": _op("One assessment", tag="tax", params=("assessment_id",))},
+            "/assessments/{assessment_id}/confirm": {"post": _op("Confirm; issues the payment notice", tag="tax", ok=201,
+                                                                 ok_schema=_ref("Notice"), errors=(401, 403, 404, 409),
+                                                                 params=("assessment_id",))},
+            "/notices": {"get": _op("Notices the user may see", tag="payment", errors=(401,))},
+            "/notices/{code}": {"get": _op("One notice, each line explained", tag="payment", ok_schema=_ref("Notice"),
+                                           params=("code",))},
+            "/notices/{code}/payments": {"post": _op("Start paying a notice at the bank; returns the redirect URL",
+                                                     tag="payment", ok=201, ok_schema=_ref("Payment"),
+                                                     errors=(401, 403, 404, 409, 502), params=("code",))},
+            "/payments/{ref}": {"get": _op("A payment's state", tag="payment", ok_schema=_ref("Payment"), params=("ref",))},
+            "/receipts/{number}": {"get": _op("A signed e-receipt", tag="receipt", params=("number",))},
+            "/receipts/verify": {"post": _op("Verify an e-receipt with the published keys", tag="receipt", auth=False,
+                                             body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+                                             errors=(422,))},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string", "examples": ["validation_failed", "not_found", "forbidden"]},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+                "Token": {"type": "object", "properties": {"token": {"type": "string"},
+                                                           "expires_at": {"type": "string", "format": "date-time"},
+                                                           "role": {"type": "string"}}},
+                "Line": {"type": "object", "properties": {
+                    "obligation": {"type": "string"}, "base": {"type": "integer"}, "rate": {"type": "string"},
+                    "amount": {"type": "integer"}, "legal_basis": {"type": "string"},
+                    "explanation": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
+                "Notice": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "dossier_code": {"type": "string"},
+                    "status": {"type": "string", "enum": ["unpaid", "paid"]}, "total": {"type": "integer"},
+                    "outstanding": {"type": "integer"}, "due_on": {"type": "string", "format": "date"},
+                    "lines": {"type": "array", "items": _ref("Line")}}},
+                "Payment": {"type": "object", "properties": {
+                    "ref": {"type": "string"}, "amount": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["created", "started", "succeeded", "failed", "expired", "cancelled"]},
+                    "bank_ref": {"type": ["string", "null"]}, "redirect_url": {"type": "string"},
+                    "receipt_number": {"type": ["string", "null"]}}},
+                "Dossier": {"type": "object", "properties": {
+                    "code": {"type": "string"},
+                    "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]},
+                    "due_on": {"type": "string", "format": "date"}, "declared_price": {"type": "integer"},
+                    "assessment": {"type": ["object", "null"]}, "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},
+                    "events": {"type": "array", "items": {"type": "object"}}}},
+            },
+        },
+    }

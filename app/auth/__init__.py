@@ -1,0 +1,138 @@
+"""Login, logout, language choice, API tokens, and the role guard."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.errors import Unauthorized
+from app.extensions import db
+from app.models import ApiToken, Role, User
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {
+    Role.LANDHOLDER: "landholder.notices",
+    Role.TAX_OFFICER: "tax.queue",
+    Role.REGISTRY_OFFICER: "registry.inbox",
+    Role.ADMIN: "registry.inbox",
+}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        User(password_hash="").set_password(password)
+        return None
+    if not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data.strip(), form.password.data)
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        login_user(user)
+        session.permanent = True
+        return redirect(url_for(HOME_BY_ROLE[user.role]))
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language/<lang>")
+def language(lang: str):
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = lang
+    target = request.form.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+def role_required(*roles: Role):
+    """Allow only logged-in users of these roles; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(seconds=current_app.config["API_TOKEN_TTL_SECONDS"])
+    db.session.add(ApiToken(user=user, token_hash=_hash_token(token), expires_at=expires))
+    db.session.commit()
+    return token, expires
+
+
+def load_user_from_request(req):
+    """Bearer tokens authenticate API calls only; pages use the session cookie."""
+    if not req.path.startswith("/api/"):
+        return None
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    record = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _hash_token(header[7:].strip()))
+    )
+    if record is None or record.revoked or record.expires_at <= datetime.now(UTC):
+        return None
+    return record.user if record.user.active else None
+
+
+def revoke_token(raw: str) -> None:
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    if record is None:
+        raise Unauthorized(_("Unknown token."))
+    record.revoked = True
+    db.session.commit()

@@ -1,0 +1,137 @@
+"""Operators' commands, run as ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.extensions import db
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, refused in production
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(import_data)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+@click.command("import-data")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def import_data(paths: tuple[Path, ...]) -> None:
+    """Import versioned data files (price tables, coefficients, quotas, fees). Safe to re-run."""
+    from app.services.data_import import ImportConflict, import_file
+    from tax_calc.tables import iter_data_files
+    from tax_calc.errors import TableError
+
+    files = list(paths) or iter_data_files()
+    for path in files:
+        try:
+            message, _new = import_file(path)
+        except (ImportConflict, TableError) as err:
+            db.session.rollback()
+            raise click.ClickException(f"{path.name}: {err}") from err
+        db.session.commit()
+        click.echo(f"{path.name}: {message}")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--role", type=click.Choice(["landholder", "tax_officer", "registry_officer", "admin"]), required=True)
+@click.option("--office", "office_code", default=None, help="Office code for officers.")
+@click.password_option()
+def create_user(username, full_name, role, office_code, password) -> None:
+    """Create a user account (the password is asked for and stored hashed)."""
+    from app.models import Office, Role, User
+
+    office = None
+    if office_code:
+        office = db.session.scalar(select(Office).where(Office.code == office_code))
+        if office is None:
+            raise click.ClickException(f"no office {office_code}")
+    user = User(username=username, full_name=full_name, role=Role(role), office=office)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the sample data files and demo offices, parcels and users (not in production)."""
+    from app.models import Office, OfficeKind, Parcel, Party, PriceEntry, PriceTableVersion, Role, User
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("demo data is never seeded in production")
+    import_data.callback(())
+    if db.session.scalar(select(User).where(User.username == "registry")):
+        click.echo("demo data already present")
+        _print_logins()
+        return
+    tax_office = Office(code="CCT-HCM-Q1", name="Chi cục Thuế khu vực Quận 1", kind=OfficeKind.TAX,
+                        province="HCM", auto_confirm=True, auto_confirm_max_total=500_000_000)
+    registry_office = Office(code="VPDK-HCM-Q1", name="Chi nhánh Văn phòng đăng ký đất đai Quận 1",
+                             kind=OfficeKind.REGISTRY, province="HCM", tax_office=tax_office)
+    other_tax = Office(code="CCT-HCM-Q3", name="Chi cục Thuế khu vực Quận 3", kind=OfficeKind.TAX,
+                       province="HCM", auto_confirm=False)
+    other_registry = Office(code="VPDK-HCM-Q3", name="Chi nhánh Văn phòng đăng ký đất đai Quận 3",
+                            kind=OfficeKind.REGISTRY, province="HCM", tax_office=other_tax)
+    db.session.add_all([tax_office, registry_office, other_tax, other_registry])
+    an = Party(full_name="Nguyễn Văn An", citizen_id="079080000001", address="Quận 1, TP. Hồ Chí Minh")
+    binh = Party(full_name="Trần Thị Bình", citizen_id="079085000002", address="Quận 3, TP. Hồ Chí Minh")
+    cuong = Party(full_name="Lê Văn Cường", citizen_id="079070000003", address="Quận 1, TP. Hồ Chí Minh")
+    db.session.add_all([an, binh, cuong])
+    version = db.session.scalar(
+        select(PriceTableVersion).where(PriceTableVersion.province == "HCM")
+        .order_by(PriceTableVersion.effective_from.desc())
+    )
+    if version is None:
+        raise click.ClickException("no HCM price table among the data files")
+    entries = db.session.scalars(
+        select(PriceEntry).where(PriceEntry.version_id == version.id, PriceEntry.land_type == "residential")
+        .order_by(PriceEntry.id).limit(4)
+    ).all()
+    holders = [an, cuong, an, cuong]
+    areas = [Decimal("72.50"), Decimal("120.00"), Decimal("45.30"), Decimal("96.00")]
+    for i, entry in enumerate(entries):
+        office = registry_office if i < 3 else other_registry
+        db.session.add(Parcel(
+            province="HCM", map_sheet=str(10 + i), parcel_no=str(101 + i * 7),
+            address=(entry.label or entry.price_key) + ", TP. Hồ Chí Minh", land_type="residential",
+            area_m2=areas[i], price_key=entry.price_key, position=entry.position,
+            registry_office=office, holder=holders[i],
+        ))
+    users = [
+        ("admin", "Quản trị hệ thống", Role.ADMIN, None, None),
+        ("registry", "Phạm Thu Hà (Văn phòng đăng ký Q1)", Role.REGISTRY_OFFICER, registry_office, None),
+        ("tax", "Đỗ Minh Tuấn (Chi cục Thuế Q1)", Role.TAX_OFFICER, tax_office, None),
+        ("registry3", "Vũ Lan (Văn phòng đăng ký Q3)", Role.REGISTRY_OFFICER, other_registry, None),
+        ("tax3", "Hồ Quang (Chi cục Thuế Q3)", Role.TAX_OFFICER, other_tax, None),
+        ("an", an.full_name, Role.LANDHOLDER, None, an),
+        ("binh", binh.full_name, Role.LANDHOLDER, None, binh),
+        ("cuong", cuong.full_name, Role.LANDHOLDER, None, cuong),
+    ]
+    for username, name, role, office, party in users:
+        user = User(username=username, full_name=name, role=role, office=office, party=party)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+    db.session.commit()
+    click.echo("demo data seeded")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, what in (
+        ("registry", "registry officer, Quận 1 (files dossiers, completes them)"),
+        ("tax", "tax officer, Quận 1 (confirms assessments)"),
+        ("an", "landholder Nguyễn Văn An (holds parcels, transferor)"),
+        ("binh", "landholder Trần Thị Bình (transferee, pays)"),
+        ("admin", "administrator"),
+    ):
+        click.echo(f"  {username:10s} {what}")

@@ -1,0 +1,115 @@
+"""The landholder's portal: notices, paying at the bank, e-receipts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.auth import role_required
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Dossier, Notice, Receipt, Role
+from app.services import paying
+from app.services.scoping import dossiers_for, get_notice, notices_for
+from app.services.views import dossier_view
+from payments.receipts import receipt_qr_png
+
+bp = Blueprint("landholder", __name__)
+
+
+class PayForm(FlaskForm):
+    pass
+
+
+@bp.get("/")
+@role_required(Role.LANDHOLDER)
+def notices():
+    items = db.session.scalars(notices_for(current_user).order_by(Notice.issued_at.desc())).all()
+    dossiers = db.session.scalars(dossiers_for(current_user).order_by(Dossier.filed_at.desc())).all()
+    return render_template("landholder/notices.html", notices=items, dossiers=dossiers)
+
+
+@bp.get("/notices/<code>")
+@role_required(Role.LANDHOLDER)
+def notice(code: str):
+    n = get_notice(current_user, code)
+    view = dossier_view(n.dossier)
+    return render_template("landholder/notice.html", notice=n, form=PayForm(), **{
+        k: v for k, v in view.items() if k != "notice"
+    })
+
+
+@bp.post("/notices/<code>/pay")
+@role_required(Role.LANDHOLDER)
+def pay(code: str):
+    if not PayForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("landholder.notice", code=code))
+    n = get_notice(current_user, code)
+    _order, url = paying.start_payment(current_user, n)
+    return redirect(url, code=303)
+
+
+@bp.get("/bank-return")
+@role_required(Role.LANDHOLDER)
+def bank_return():
+    """Where the bank sends the browser back: shows the state, changes nothing."""
+    order = paying.order_for_return(request.args.to_dict())
+    if order is None or order.notice.id not in {
+        n.id for n in db.session.scalars(notices_for(current_user).where(Notice.id == order.notice_id))
+    }:
+        raise NotFound(_("This payment is not known, or it is not yours to see."))
+    return render_template("landholder/payment.html", order=order, notice=order.notice)
+
+
+@bp.get("/payments/<ref>")
+@role_required(Role.LANDHOLDER)
+def payment(ref: str):
+    from app.models import PaymentOrder
+
+    order = db.session.scalar(
+        select(PaymentOrder).join(Notice).where(
+            PaymentOrder.ref == ref,
+            Notice.id.in_(notices_for(current_user).with_only_columns(Notice.id).scalar_subquery()),
+        )
+    )
+    if order is None:
+        raise NotFound(_("This payment is not known, or it is not yours to see."))
+    return render_template("landholder/payment.html", order=order, notice=order.notice)
+
+
+def _own_receipt(number: str) -> Receipt:
+    receipt = db.session.scalar(
+        select(Receipt).where(
+            Receipt.number == number,
+            Receipt.notice_id.in_(notices_for(current_user).with_only_columns(Notice.id).scalar_subquery()),
+        )
+    )
+    if receipt is None:
+        raise NotFound(_("No such receipt."))
+    return receipt
+
+
+@bp.get("/receipts/<number>")
+@role_required(Role.LANDHOLDER)
+def receipt(number: str):
+    r = _own_receipt(number)
+    return render_template("landholder/receipt.html", receipt=r, notice=r.notice)
+
+
+@bp.get("/receipts/<number>/qr.png")
+@role_required(Role.LANDHOLDER)
+def receipt_qr(number: str):
+    r = _own_receipt(number)
+    return Response(receipt_qr_png(r.token), mimetype="image/png")
+
+
+@bp.get("/receipts/<number>.jws")
+@role_required(Role.LANDHOLDER)
+def receipt_token(number: str):
+    r = _own_receipt(number)
+    return Response(r.token, mimetype="application/jose",
+                    headers={"Content-Disposition": f'attachment; filename="{r.number}.jws"'})

@@ -1,0 +1,23 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.payment import BankNotification, PaymentOrder, Receipt
+from app.models.people import ApiToken, Office, OfficeKind, Party, Role, User
+from app.models.registry import Dossier, DossierStatus, Event, OutboxMessage, Parcel
+from app.models.tax import (
+    Assessment,
+    AssessmentLine,
+    AssessmentStatus,
+    DataTable,
+    Notice,
+    NoticeLine,
+    NoticeStatus,
+    PriceEntry,
+    PriceTableVersion,
+)
+
+__all__ = [
+    "ApiToken", "Assessment", "AssessmentLine", "AssessmentStatus", "BankNotification", "DataTable",
+    "Dossier", "DossierStatus", "Event", "Notice", "NoticeLine", "NoticeStatus", "Office",
+    "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
+    "PriceTableVersion", "Receipt", "Role", "User",
+]

@@ -1,0 +1,98 @@
+"""Offices, users and the parties who hold land."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import Money, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    LANDHOLDER = "landholder"
+    TAX_OFFICER = "tax_officer"
+    REGISTRY_OFFICER = "registry_officer"
+    ADMIN = "admin"
+
+
+class OfficeKind(enum.StrEnum):
+    TAX = "tax"
+    REGISTRY = "registry"
+
+
+class Office(db.Model):
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OfficeKind] = mapped_column(Enum(OfficeKind, native_enum=False, length=20))
+    province: Mapped[str] = mapped_column(String(10))
+    #: For a registry office: the tax office its dossiers go to.
+    tax_office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    #: Auto-confirmation rule of a tax office: off, or on for totals up to a ceiling.
+    auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_confirm_max_total: Mapped[int | None] = mapped_column(Money)
+
+    tax_office: Mapped[Office | None] = relationship(remote_side=[id])
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    #: A landholder's party record (their citizen id links them to their dossiers).
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    office: Mapped[Office | None] = relationship()
+    party: Mapped[Party | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class Party(db.Model):
+    """A person or organisation holding or acquiring land."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: Citizen identity number (12 digits) or an organisation's tax code.
+    citizen_id: Mapped[str] = mapped_column(String(20), unique=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,180 @@
+"""Price tables as imported versions, assessments and payment notices."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import BigId, Money, UTCDateTime, utcnow
+from app.models.people import Party, User
+from app.models.registry import Dossier
+
+
+class PriceTableVersion(db.Model):
+    """One imported land price table file; never changed after import."""
+
+    __tablename__ = "price_table_versions"
+    __table_args__ = (UniqueConstraint("province", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(String(10))
+    label: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of the imported file, to spot a re-import of the same data.
+    checksum: Mapped[str] = mapped_column(String(64))
+    #: Province-level parameters of this version (adjustment coefficient, quotas...).
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PriceEntry(db.Model):
+    __tablename__ = "price_entries"
+    __table_args__ = (
+        UniqueConstraint("version_id", "price_key", "position", "land_type"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("price_table_versions.id"), index=True)
+    price_key: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=1)
+    land_type: Mapped[str] = mapped_column(String(40))
+    #: VND per square metre.
+    price_per_m2: Mapped[int] = mapped_column(Money)
+    label: Mapped[str | None] = mapped_column(String(300))
+
+
+class AssessmentStatus(enum.StrEnum):
+    PENDING = "pending"  # waits for a tax officer
+    CONFIRMED = "confirmed"
+
+
+class Assessment(db.Model):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    tax_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    status: Mapped[AssessmentStatus] = mapped_column(
+        Enum(AssessmentStatus, native_enum=False, length=20), index=True
+    )
+    total: Mapped[int] = mapped_column(Money)
+    price_table_version: Mapped[str] = mapped_column(String(40))
+    rule_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    valid_on: Mapped[date] = mapped_column(Date)
+    #: The case given to the rules engine, so the result can be reproduced.
+    case: Mapped[dict] = mapped_column(JSON)
+    #: Why an officer must look (empty when auto-confirmation may apply).
+    review_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    auto_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    dossier: Mapped[Dossier] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[AssessmentLine]] = relationship(
+        back_populates="assessment", order_by="AssessmentLine.id", cascade="all, delete-orphan"
+    )
+
+
+class AssessmentLine(db.Model):
+    __tablename__ = "assessment_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    obligation: Mapped[str] = mapped_column(String(40))
+    base: Mapped[int] = mapped_column(Money)
+    base_method: Mapped[str] = mapped_column(Text)
+    #: Decimal rate kept as text, exactly as the rules engine gave it.
+    rate: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(Money)
+    rounding: Mapped[str] = mapped_column(String(60))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    rule_version: Mapped[str] = mapped_column(String(60))
+    explanation_vi: Mapped[str] = mapped_column(Text)
+    explanation_en: Mapped[str] = mapped_column(Text)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="lines")
+
+
+class NoticeStatus(enum.StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+
+
+class Notice(db.Model):
+    """A payment notice: what the payer owes, line by line, and by when."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), unique=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    status: Mapped[NoticeStatus] = mapped_column(Enum(NoticeStatus, native_enum=False, length=20))
+    total: Mapped[int] = mapped_column(Money)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_on: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    dossier: Mapped[Dossier] = relationship()
+    assessment: Mapped[Assessment] = relationship()
+    payer: Mapped[Party] = relationship()
+    lines: Mapped[list[NoticeLine]] = relationship(
+        back_populates="notice", order_by="NoticeLine.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def outstanding(self) -> int:
+        return sum(line.outstanding for line in self.lines)
+
+
+class NoticeLine(db.Model):
+    """One obligation on a notice; money is conserved per line:
+    amount = paid - refunded + outstanding."""
+
+    __tablename__ = "notice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    assessment_line_id: Mapped[int] = mapped_column(ForeignKey("assessment_lines.id"))
+    obligation: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Money)
+    paid: Mapped[int] = mapped_column(Money, default=0)
+    refunded: Mapped[int] = mapped_column(Money, default=0)
+    due_on: Mapped[date] = mapped_column(Date)
+
+    notice: Mapped[Notice] = relationship(back_populates="lines")
+    assessment_line: Mapped[AssessmentLine] = relationship()
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.paid + self.refunded
+
+
+Index("ix_assessments_office_status", Assessment.tax_office_id, Assessment.status)
+
+
+class DataTable(db.Model):
+    """Any other imported data file (adjustment coefficients, position factors, quotas,
+    fee schedules): one version, its rows kept as imported."""
+
+    __tablename__ = "data_tables"
+    __table_args__ = (UniqueConstraint("kind", "province", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    province: Mapped[str] = mapped_column(String(10))
+    label: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[list] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

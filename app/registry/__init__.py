@@ -1,0 +1,117 @@
+"""The registry officer's portal: file a transfer dossier, see the inbox, complete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+
+from app.auth import role_required
+from app.errors import AppError
+from app.extensions import db
+from app.models import Dossier, DossierStatus, Parcel, Role
+from app.services import dossiers as svc
+from app.services.scoping import dossiers_for, get_dossier
+
+bp = Blueprint("registry", __name__)
+
+CITIZEN_ID = Regexp(r"^\d{12}$", message=_l("A citizen id has 12 digits."))
+RELATIONSHIP_CHOICES = [
+    ("", _l("None (not family)")),
+    ("spouse", _l("Spouses")),
+    ("parent_child", _l("Parent and child")),
+    ("parent_in_law", _l("Parent-in-law and child-in-law")),
+    ("adoptive_parent_child", _l("Adoptive parent and child")),
+    ("grandparent_grandchild", _l("Grandparent and grandchild")),
+    ("siblings", _l("Siblings")),
+]
+
+
+class TransferForm(FlaskForm):
+    parcel_id = SelectField(_l("Parcel"), coerce=int, validators=[InputRequired()])
+    transferor_name = StringField(_l("Transferor's full name"), validators=[DataRequired(), Length(max=200)])
+    transferor_citizen_id = StringField(_l("Transferor's citizen id"), validators=[DataRequired(), CITIZEN_ID])
+    transferee_name = StringField(_l("Transferee's full name"), validators=[DataRequired(), Length(max=200)])
+    transferee_citizen_id = StringField(_l("Transferee's citizen id"), validators=[DataRequired(), CITIZEN_ID])
+    declared_price = IntegerField(
+        _l("Declared contract price (VND)"),
+        validators=[InputRequired(), NumberRange(min=1, max=10**15, message=_l("Enter a positive amount in dong."))],
+    )
+    relationship = SelectField(_l("Family relationship"), choices=RELATIONSHIP_CHOICES, default="")
+    sole_residence = BooleanField(_l("Transferor's sole residence, held at least 183 days, transferred whole"))
+
+
+def transfer_input(form: TransferForm) -> svc.TransferInput:
+    return svc.TransferInput(
+        parcel_id=form.parcel_id.data,
+        transferor=svc.PartyInput(form.transferor_name.data.strip(), form.transferor_citizen_id.data.strip()),
+        transferee=svc.PartyInput(form.transferee_name.data.strip(), form.transferee_citizen_id.data.strip()),
+        declared_price=form.declared_price.data,
+        relationship=form.relationship.data or None,
+        sole_residence=bool(form.sole_residence.data),
+    )
+
+
+class CompleteForm(FlaskForm):
+    pass
+
+
+@bp.get("/")
+@role_required(Role.REGISTRY_OFFICER, Role.ADMIN)
+def inbox():
+    status = request.args.get("status", "")
+    query = dossiers_for(current_user).order_by(Dossier.filed_at.desc())
+    if status in DossierStatus.__members__.values() or status in [s.value for s in DossierStatus]:
+        query = query.where(Dossier.status == DossierStatus(status))
+    dossiers = db.session.scalars(query.limit(200)).all()
+    return render_template("registry/inbox.html", dossiers=dossiers, status=status, statuses=list(DossierStatus))
+
+
+@bp.route("/dossiers/new", methods=["GET", "POST"])
+@role_required(Role.REGISTRY_OFFICER)
+def new_dossier():
+    form = TransferForm()
+    parcels = db.session.scalars(
+        select(Parcel).where(Parcel.registry_office_id == current_user.office_id).order_by(Parcel.id)
+    ).all()
+    form.parcel_id.choices = [(p.id, f"{p.label} — {p.address} ({p.holder.full_name})") for p in parcels]
+    if form.validate_on_submit():
+        try:
+            dossier = svc.file_transfer(current_user, transfer_input(form))
+        except AppError as err:
+            db.session.rollback()
+            for name, message in err.fields.items():
+                if name in form:
+                    form[name].errors = list(form[name].errors) + [message]
+            flash(err.message, "error")
+            return render_template("registry/new.html", form=form), err.status
+        flash(_("Dossier %(code)s filed and sent to tax.", code=dossier.code), "success")
+        return redirect(url_for("registry.dossier", code=dossier.code))
+    return render_template("registry/new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/dossiers/<code>")
+@role_required(Role.REGISTRY_OFFICER, Role.ADMIN)
+def dossier(code: str):
+    d = get_dossier(current_user, code)
+    from app.services.views import dossier_view
+
+    return render_template("registry/dossier.html", **dossier_view(d), form=CompleteForm())
+
+
+@bp.post("/dossiers/<code>/complete")
+@role_required(Role.REGISTRY_OFFICER)
+def complete(code: str):
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("registry.dossier", code=code))
+    d = get_dossier(current_user, code)
+    svc.complete_dossier(current_user, d)
+    flash(_("Dossier %(code)s completed.", code=d.code), "success")
+    return redirect(url_for("registry.dossier", code=code))

@@ -1,0 +1,331 @@
+"""Use cases of the registry and the tax office: file a dossier, assess it,
+confirm the assessment into a payment notice, complete the dossier.
+
+Each public function is one step and one transaction: it commits once at the
+end, or raises and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+import tax_calc
+from app.deadlines import add_working_days
+from app.errors import Forbidden, ValidationFailed
+from app.extensions import db
+from app.models import (
+    Assessment,
+    AssessmentLine,
+    AssessmentStatus,
+    Dossier,
+    DossierStatus,
+    Notice,
+    NoticeLine,
+    NoticeStatus,
+    Office,
+    Parcel,
+    Party,
+    PriceEntry,
+    PriceTableVersion,
+    Role,
+    User,
+)
+from app.services import workflow
+from app.services.data_import import adjustment_coefficient
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+RELATIONSHIPS = (
+    "spouse",
+    "parent_child",
+    "parent_in_law",
+    "adoptive_parent_child",
+    "grandparent_grandchild",
+    "siblings",
+)
+#: Days to pay after the notice (Decree 10/2022; Law on Tax Administration).
+NOTICE_PAYMENT_DAYS = 30
+
+
+def today_local() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _code(prefix: str) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    full_name: str
+    citizen_id: str
+
+
+@dataclass(frozen=True)
+class TransferInput:
+    parcel_id: int
+    transferor: PartyInput
+    transferee: PartyInput
+    declared_price: int
+    relationship: str | None
+    sole_residence: bool = False
+
+
+def _party(data: PartyInput, field: str) -> Party:
+    party = db.session.scalar(select(Party).where(Party.citizen_id == data.citizen_id))
+    if party is None:
+        party = Party(full_name=data.full_name, citizen_id=data.citizen_id)
+        db.session.add(party)
+    elif party.full_name.casefold() != data.full_name.casefold():
+        raise ValidationFailed(
+            _("The citizen id belongs to someone with another name."),
+            fields={f"{field}_name": _("Does not match the name registered for this citizen id.")},
+        )
+    return party
+
+
+def _require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Forbidden(_("Your role may not do this."))
+
+
+def file_transfer(officer: User, data: TransferInput) -> Dossier:
+    """File a transfer dossier, send it to tax at once and assess it."""
+    _require_role(officer, Role.REGISTRY_OFFICER)
+    parcel = db.session.get(Parcel, data.parcel_id)
+    if parcel is None or parcel.registry_office_id != officer.office_id:
+        raise ValidationFailed(
+            _("Choose a parcel of your office."), fields={"parcel_id": _("Unknown parcel.")}
+        )
+    if data.relationship is not None and data.relationship not in RELATIONSHIPS:
+        raise ValidationFailed(
+            _("Unknown family relationship."), fields={"relationship": _("Choose from the list.")}
+        )
+    if data.transferor.citizen_id == data.transferee.citizen_id:
+        raise ValidationFailed(
+            _("Transferor and transferee must be different people."),
+            fields={"transferee_citizen_id": _("Same as the transferor.")},
+        )
+    office = officer.office
+    if office is None or office.tax_office_id is None:
+        raise ValidationFailed(_("Your office has no tax office configured."))
+    transferor = _party(data.transferor, "transferor")
+    transferee = _party(data.transferee, "transferee")
+    if parcel.holder_id != transferor.id and parcel.holder.citizen_id != data.transferor.citizen_id:
+        raise ValidationFailed(
+            _("The transferor is not the registered holder of this parcel."),
+            fields={"transferor_citizen_id": _("Not the holder of the parcel.")},
+        )
+    today = today_local()
+    dossier = Dossier(
+        code=_code("HS"),
+        procedure="transfer",
+        parcel=parcel,
+        registry_office_id=office.id,
+        tax_office_id=office.tax_office_id,
+        transferor=transferor,
+        transferee=transferee,
+        declared_price=data.declared_price,
+        relationship_kind=data.relationship,
+        sole_residence=data.sole_residence,
+        filed_by=officer,
+        valid_on=today,
+        due_on=add_working_days(today, current_app.config["TRANSFER_DUE_WORKING_DAYS"]),
+    )
+    db.session.add(dossier)
+    workflow.move(dossier, DossierStatus.FILED, actor=officer)
+    workflow.record(
+        dossier, "cadastral_data_sent_to_tax", actor=officer,
+        data={"tax_office": dossier.tax_office.code},
+    )
+    _assess(dossier)
+    db.session.commit()
+    return dossier
+
+
+def _price_version(province: str, on: date) -> PriceTableVersion:
+    version = db.session.scalar(
+        select(PriceTableVersion)
+        .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
+        .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise ValidationFailed(
+            _("No land price table is in force for this province on this date."),
+            fields={"parcel_id": _("No price table.")},
+        )
+    return version
+
+
+def build_case(dossier: Dossier) -> tuple[dict, dict]:
+    """The transfer case for the rules engine, with the prices in force on the valid date,
+    and the versions of the data it used."""
+    parcel = dossier.parcel
+    version = _price_version(parcel.province, dossier.valid_on)
+    entry = db.session.scalar(
+        select(PriceEntry).where(
+            PriceEntry.version_id == version.id,
+            PriceEntry.price_key == parcel.price_key,
+            PriceEntry.position == parcel.position,
+            PriceEntry.land_type == parcel.land_type,
+        )
+    )
+    if entry is None:
+        raise ValidationFailed(
+            _("The parcel's street and position are not in the land price table."),
+            fields={"parcel_id": _("No price for this parcel.")},
+        )
+    coefficient, coefficient_version = adjustment_coefficient(
+        parcel.province, parcel.price_key, parcel.land_type, dossier.valid_on
+    )
+    return {
+        "procedure": "transfer",
+        "valid_on": dossier.valid_on.isoformat(),
+        "notice_date": today_local().isoformat(),
+        "province": parcel.province,
+        "price_table_version": version.label,
+        "parcels": [
+            {
+                "land_type": parcel.land_type,
+                "area_m2": str(parcel.area_m2),
+                "table_price_per_m2": entry.price_per_m2,
+                "adjustment_coefficient": str(coefficient),
+            }
+        ],
+        "declared_price": dossier.declared_price,
+        "relationship": dossier.relationship_kind,
+        "sole_residence_183_days": dossier.sole_residence,
+    }, {"price_table": version.label, "adjustment_coefficients": coefficient_version}
+
+
+def table_value(case: dict) -> int:
+    return int(
+        sum(Decimal(p["area_m2"]) * Decimal(p["table_price_per_m2"]) for p in case["parcels"])
+    )
+
+
+def _assess(dossier: Dossier) -> Assessment:
+    case, data_versions = build_case(dossier)
+    try:
+        result = tax_calc.assess(case)
+    except tax_calc.CaseError as err:
+        raise ValidationFailed(
+            _("The obligations could not be assessed: %(reason)s", reason=str(err)),
+            fields={getattr(err, "field", "case"): str(err)},
+        ) from err
+    reasons = []
+    if dossier.declared_price < table_value(case):
+        reasons.append("declared_price_below_table_price")
+    office = dossier.tax_office
+    if not office.auto_confirm:
+        reasons.append("office_confirms_every_assessment")
+    elif office.auto_confirm_max_total is not None and result.total > office.auto_confirm_max_total:
+        reasons.append("total_above_auto_confirmation_ceiling")
+    assessment = Assessment(
+        dossier=dossier,
+        tax_office_id=dossier.tax_office_id,
+        status=AssessmentStatus.PENDING,
+        total=result.total,
+        price_table_version=str(result.price_table_version),
+        rule_versions={**dict(result.rule_versions), "data": data_versions},
+        valid_on=result.valid_on,
+        case=case,
+        review_reasons=reasons,
+    )
+    for line in result.lines:
+        assessment.lines.append(
+            AssessmentLine(
+                obligation=line.obligation,
+                base=line.base,
+                base_method=line.base_method,
+                rate=str(line.rate),
+                amount=line.amount,
+                rounding=line.rounding,
+                legal_basis=line.legal_basis,
+                rule_version=line.rule_version,
+                explanation_vi=line.explanation_vi,
+                explanation_en=line.explanation_en,
+            )
+        )
+    db.session.add(assessment)
+    db.session.flush()
+    if reasons:
+        workflow.move(
+            dossier, DossierStatus.AWAITING_CONFIRMATION, actor_label="tax_calc",
+            data={"assessment_id": assessment.id, "total": assessment.total, "reasons": reasons},
+        )
+    else:
+        _confirm(assessment, officer=None)
+    return assessment
+
+
+def _confirm(assessment: Assessment, officer: User | None) -> Notice:
+    assessment.status = AssessmentStatus.CONFIRMED
+    assessment.confirmed_at = datetime.now(LOCAL_TZ)
+    assessment.confirmed_by = officer
+    assessment.auto_confirmed = officer is None
+    dossier = assessment.dossier
+    issued = today_local()
+    due = issued + timedelta(days=NOTICE_PAYMENT_DAYS)
+    notice = Notice(
+        code=_code("TB"),
+        dossier=dossier,
+        assessment=assessment,
+        payer_id=dossier.transferee_id,
+        status=NoticeStatus.UNPAID,
+        total=assessment.total,
+        due_on=due,
+    )
+    for line in assessment.lines:
+        notice.lines.append(
+            NoticeLine(assessment_line=line, obligation=line.obligation, amount=line.amount, due_on=due)
+        )
+    db.session.add(notice)
+    db.session.flush()
+    workflow.move(
+        dossier, DossierStatus.AWAITING_PAYMENT,
+        actor=officer, actor_label=None if officer else "auto-confirmation",
+        data={"notice_code": notice.code, "total": notice.total, "due_on": due.isoformat()},
+    )
+    if notice.total == 0:
+        # Nothing to pay (every line exempt): the obligation is fulfilled at once.
+        notice.status = NoticeStatus.PAID
+        notice.paid_at = assessment.confirmed_at
+        workflow.move(dossier, DossierStatus.PAID, actor_label="system", data={"notice_code": notice.code, "exempt": True})
+    return notice
+
+
+def confirm_assessment(officer: User, assessment: Assessment) -> Notice:
+    _require_role(officer, Role.TAX_OFFICER)
+    if assessment.tax_office_id != officer.office_id:
+        raise Forbidden(_("This assessment belongs to another tax office."))
+    if assessment.status is not AssessmentStatus.PENDING:
+        from app.errors import Conflict
+
+        raise Conflict(_("This assessment is already confirmed."))
+    notice = _confirm(assessment, officer)
+    db.session.commit()
+    return notice
+
+
+def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
+    _require_role(officer, Role.REGISTRY_OFFICER)
+    if dossier.registry_office_id != officer.office_id:
+        raise Forbidden(_("This dossier belongs to another office."))
+    workflow.move(dossier, DossierStatus.COMPLETED, actor=officer)
+    dossier.completed_at = datetime.now(LOCAL_TZ)
+    db.session.commit()
+    return dossier
+
+
+def office_by_code(code: str) -> Office | None:
+    return db.session.scalar(select(Office).where(Office.code == code))

@@ -1,0 +1,140 @@
+"""Read models shared by the pages and the API."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Assessment, Dossier, Notice, PaymentOrder, Receipt
+
+
+def dossier_view(dossier: Dossier) -> dict:
+    assessment = db.session.scalar(
+        select(Assessment).where(Assessment.dossier_id == dossier.id).order_by(Assessment.id.desc()).limit(1)
+    )
+    notice = db.session.scalar(select(Notice).where(Notice.dossier_id == dossier.id).limit(1))
+    payments = []
+    receipts = []
+    if notice is not None:
+        payments = db.session.scalars(
+            select(PaymentOrder).where(PaymentOrder.notice_id == notice.id).order_by(PaymentOrder.id)
+        ).all()
+        receipts = db.session.scalars(
+            select(Receipt).where(Receipt.notice_id == notice.id).order_by(Receipt.id)
+        ).all()
+    return {
+        "dossier": dossier,
+        "assessment": assessment,
+        "notice": notice,
+        "payments": payments,
+        "receipts": receipts,
+        "events": dossier.events,
+    }
+
+
+def line_json(line) -> dict:
+    return {
+        "obligation": line.obligation,
+        "base": line.base,
+        "base_method": line.base_method,
+        "rate": line.rate,
+        "amount": line.amount,
+        "rounding": line.rounding,
+        "legal_basis": line.legal_basis,
+        "rule_version": line.rule_version,
+        "explanation": {"vi": line.explanation_vi, "en": line.explanation_en},
+    }
+
+
+def assessment_json(a: Assessment) -> dict:
+    return {
+        "id": a.id,
+        "dossier_code": a.dossier.code,
+        "status": a.status.value,
+        "total": a.total,
+        "valid_on": a.valid_on.isoformat(),
+        "price_table_version": a.price_table_version,
+        "rule_versions": a.rule_versions,
+        "review_reasons": a.review_reasons,
+        "auto_confirmed": a.auto_confirmed,
+        "confirmed_at": a.confirmed_at.isoformat() if a.confirmed_at else None,
+        "lines": [line_json(line) for line in a.lines],
+    }
+
+
+def notice_json(n: Notice) -> dict:
+    return {
+        "code": n.code,
+        "dossier_code": n.dossier.code,
+        "status": n.status.value,
+        "payer": n.payer.full_name,
+        "total": n.total,
+        "outstanding": n.outstanding,
+        "issued_at": n.issued_at.isoformat(),
+        "due_on": n.due_on.isoformat(),
+        "paid_at": n.paid_at.isoformat() if n.paid_at else None,
+        "lines": [
+            {
+                "obligation": line.obligation,
+                "amount": line.amount,
+                "paid": line.paid,
+                "refunded": line.refunded,
+                "outstanding": line.outstanding,
+                "due_on": line.due_on.isoformat(),
+                "explanation": {
+                    "vi": line.assessment_line.explanation_vi,
+                    "en": line.assessment_line.explanation_en,
+                },
+                "legal_basis": line.assessment_line.legal_basis,
+                "base": line.assessment_line.base,
+                "rate": line.assessment_line.rate,
+            }
+            for line in n.lines
+        ],
+    }
+
+
+def payment_json(p: PaymentOrder) -> dict:
+    return {
+        "ref": p.ref,
+        "notice_code": p.notice.code,
+        "amount": p.amount,
+        "status": p.status.value,
+        "bank_ref": p.bank_ref,
+        "created_at": p.created_at.isoformat(),
+        "finished_at": p.finished_at.isoformat() if p.finished_at else None,
+        "receipt_number": p.receipt.number if p.receipt else None,
+    }
+
+
+def receipt_json(r: Receipt) -> dict:
+    return {"number": r.number, "kid": r.kid, "token": r.token, "claims": r.claims,
+            "issued_at": r.issued_at.isoformat()}
+
+
+def dossier_json(d: Dossier) -> dict:
+    view = dossier_view(d)
+    return {
+        "code": d.code,
+        "procedure": d.procedure,
+        "status": d.status.value,
+        "parcel": {"id": d.parcel.id, "label": d.parcel.label, "address": d.parcel.address,
+                   "land_type": d.parcel.land_type, "area_m2": str(d.parcel.area_m2)},
+        "transferor": {"full_name": d.transferor.full_name, "citizen_id": d.transferor.citizen_id},
+        "transferee": {"full_name": d.transferee.full_name, "citizen_id": d.transferee.citizen_id},
+        "declared_price": d.declared_price,
+        "relationship": d.relationship_kind,
+        "sole_residence": d.sole_residence,
+        "filed_at": d.filed_at.isoformat(),
+        "valid_on": d.valid_on.isoformat(),
+        "due_on": d.due_on.isoformat(),
+        "completed_at": d.completed_at.isoformat() if d.completed_at else None,
+        "assessment": assessment_json(view["assessment"]) if view["assessment"] else None,
+        "notice": notice_json(view["notice"]) if view["notice"] else None,
+        "payments": [payment_json(p) for p in view["payments"]],
+        "events": [
+            {"id": e.uid, "kind": e.kind, "from": e.from_status, "to": e.to_status,
+             "actor": e.actor_label, "at": e.at.isoformat()}
+            for e in view["events"]
+        ],
+    }

@@ -1,0 +1,62 @@
+"""The tax officer's portal: the queue of assessments and their confirmation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.auth import role_required
+from app.extensions import db
+from app.models import Assessment, AssessmentStatus, Role
+from app.services import dossiers as svc
+from app.services.scoping import assessments_for, get_assessment
+
+bp = Blueprint("tax", __name__)
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+@bp.get("/")
+@role_required(Role.TAX_OFFICER, Role.ADMIN)
+def queue():
+    pending = db.session.scalars(
+        assessments_for(current_user)
+        .where(Assessment.status == AssessmentStatus.PENDING)
+        .order_by(Assessment.created_at)
+    ).all()
+    recent = db.session.scalars(
+        assessments_for(current_user)
+        .where(Assessment.status == AssessmentStatus.CONFIRMED)
+        .order_by(Assessment.confirmed_at.desc())
+        .limit(20)
+    ).all()
+    return render_template("tax/queue.html", pending=pending, recent=recent)
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@role_required(Role.TAX_OFFICER, Role.ADMIN)
+def assessment(assessment_id: int):
+    a = get_assessment(current_user, assessment_id)
+    return render_template("tax/assessment.html", assessment=a, form=ConfirmForm())
+
+
+@bp.post("/assessments/<int:assessment_id>/confirm")
+@role_required(Role.TAX_OFFICER)
+def confirm(assessment_id: int):
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("tax.assessment", assessment_id=assessment_id))
+    a = get_assessment(current_user, assessment_id)
+    # Lock the row so two officers confirming at once issue one notice.
+    a = db.session.scalar(
+        select(Assessment).where(Assessment.id == a.id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    notice = svc.confirm_assessment(current_user, a)
+    flash(_("Confirmed. Payment notice %(code)s issued.", code=notice.code), "success")
+    return redirect(url_for("tax.queue"))

@@ -1,0 +1,120 @@
+"""Configuration classes, chosen by the ``LANDPAY_ENV`` environment variable.
+
+Secrets come only from the environment. Development and test get throwaway
+values so a newcomer's first run works; production refuses to start without
+the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("LANDPAY_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or unsafe."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'landpay.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Sessions: hardened cookies, short lifetime.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60  # one hour
+    WTF_CSRF_TIME_LIMIT = 60 * 60
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    # Where the public can reach this service (used to build return URLs for the bank).
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # The bank gateway.
+    BANK_BASE_URL = _env("BANK_BASE_URL", "http://127.0.0.1:5001")
+    BANK_MERCHANT_ID = _env("BANK_MERCHANT_ID", "LANDPAY")
+    BANK_SECRET = _env("BANK_SECRET")
+    BANK_TIMEOUT = float(_env("BANK_TIMEOUT", "5"))
+
+    # E-receipt signing key (Ed25519, PEM) and its key id.
+    RECEIPT_SIGNING_KEY = _env("RECEIPT_SIGNING_KEY")
+    RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE")
+    RECEIPT_KEY_ID = _env("RECEIPT_KEY_ID", "landpay-1")
+
+    # Statutory time limit of the registry for a transfer, in working days (Decree 151/2025).
+    TRANSFER_DUE_WORKING_DAYS = 8
+
+    API_TOKEN_TTL_SECONDS = 8 * 60 * 60
+
+    @classmethod
+    def validate(cls) -> None:
+        """Check the settings; subclasses tighten this."""
+
+
+class Development(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    BANK_SECRET = _env("BANK_SECRET", "dev-bank-secret")
+    SESSION_COOKIE_SECURE = False  # served over plain HTTP on loopback
+    REMEMBER_COOKIE_SECURE = False
+    RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "receipt-key.pem"))
+
+
+class Test(Development):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    BANK_SECRET = "test-bank-secret"
+    WTF_CSRF_ENABLED = True
+    RECEIPT_SIGNING_KEY_FILE = None
+
+
+class Production(Config):
+    ENV_NAME = "production"
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+
+    @classmethod
+    def validate(cls) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", cls.SECRET_KEY),
+                ("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI),
+                ("BANK_SECRET", cls.BANK_SECRET),
+            )
+            if not value
+        ]
+        if not (cls.RECEIPT_SIGNING_KEY or cls.RECEIPT_SIGNING_KEY_FILE):
+            missing.append("RECEIPT_SIGNING_KEY or RECEIPT_SIGNING_KEY_FILE")
+        if missing:
+            raise ConfigError("production needs these settings: " + ", ".join(missing))
+
+
+CONFIGS = {
+    "development": Development,
+    "test": Test,
+    "production": Production,
+}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    name = name or _env("LANDPAY_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"unknown LANDPAY_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,1 @@
+from bankkit import app, bank, bank_factory  # noqa: F401  (fixtures)

@@ -1,0 +1,50 @@
+"""The transition table, checked for every pair of statuses."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from payments.errors import InvalidTransition, PaymentError
+from payments.states import FINAL, PaymentStatus, check_transition
+
+C, ST, OK, F, EX, CA = (PaymentStatus.CREATED, PaymentStatus.STARTED, PaymentStatus.SUCCEEDED,
+                        PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED)
+
+#: Rows: from; columns: to, in the order C ST OK F EX CA. 1 = allowed.
+TABLE = {
+    C:  (0, 1, 1, 1, 1, 1),
+    ST: (0, 0, 1, 1, 1, 1),
+    OK: (0, 0, 0, 0, 0, 0),
+    F:  (0, 0, 0, 0, 0, 0),
+    EX: (0, 0, 1, 0, 0, 0),  # a late bank confirmation of money actually taken
+    CA: (0, 0, 0, 0, 0, 0),
+}
+COLUMNS = (C, ST, OK, F, EX, CA)
+CASES = [(a, b, bool(TABLE[a][i])) for a in COLUMNS for i, b in enumerate(COLUMNS)]
+
+
+def test_table_covers_every_pair():
+    assert {(a, b) for a, b, _ in CASES} == set(itertools.product(PaymentStatus, repeat=2))
+
+
+@pytest.mark.parametrize(("current", "new", "allowed"), CASES,
+                         ids=[f"{a.value}->{b.value}" for a, b, _ in CASES])
+def test_transition(current, new, allowed):
+    if allowed:
+        check_transition(current, new)
+    else:
+        with pytest.raises(InvalidTransition) as info:
+            check_transition(current, new)
+        assert isinstance(info.value, PaymentError)
+        assert info.value.current is current and info.value.new is new
+
+
+def test_final_set():
+    assert FINAL == {OK, F, EX, CA}
+
+
+def test_string_values_are_accepted():
+    check_transition("created", "started")  # type: ignore[arg-type]
+    assert PaymentStatus("succeeded") is OK and str(OK) == "succeeded"
