@@ -82,6 +82,8 @@ class Test(Development):
     BANK_SECRET = "test-bank-secret"
     WTF_CSRF_ENABLED = True
     RECEIPT_SIGNING_KEY_FILE = None
+    # Fast hashing keeps the suite quick; every other environment uses scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class Production(Config):

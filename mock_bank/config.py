@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-DEV_SECRET_KEY = "mock-bank-development-key-not-secret"
+#: Used only when MOCK_BANK_ENV is not production (config.finish refuses it there).
+DEV_SECRET_KEY = "mock-bank-development-key-not-secret"  # noqa: S105
 
 
 @dataclass(frozen=True)

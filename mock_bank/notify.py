@@ -64,7 +64,9 @@ def _one_attempt(url: str, body: dict[str, str], timeout: float) -> dict[str, An
     return outcome
 
 
-def deliver(config: dict[str, Any], make_session: Any, transaction_id: int, trigger: str) -> list[dict]:
+def deliver(
+    config: dict[str, Any], make_session: Any, transaction_id: int, trigger: str
+) -> list[dict]:
     """One delivery: up to IPN_ATTEMPTS attempts, each recorded. Returns the attempts."""
     with make_session() as db:
         txn = db.get(Transaction, transaction_id)

@@ -19,9 +19,7 @@ def _form_encode(text: str) -> str:
 
 def signing_string(fields: Mapping[str, str]) -> str:
     kept = [
-        (k, v)
-        for k, v in fields.items()
-        if k.startswith("lp_") and k not in _LEFT_OUT and v != ""
+        (k, v) for k, v in fields.items() if k.startswith("lp_") and k not in _LEFT_OUT and v != ""
     ]
     kept.sort(key=lambda kv: kv[0].encode("ascii"))
     return "&".join(_form_encode(k) + "=" + _form_encode(v) for k, v in kept)

@@ -183,9 +183,7 @@ def checkout():  # type: ignore[no-untyped-def]
         if state == "expired":
             raise Refused("expired", "The payment request has expired. Start the payment again.")
         if _existing(req) is not None:
-            raise Refused(
-                "duplicate_order", "This order has already been paid or cancelled.", 409
-            )
+            raise Refused("duplicate_order", "This order has already been paid or cancelled.", 409)
     except Refused as exc:
         return refused_page(exc)
     form = CheckoutForm()
@@ -230,8 +228,10 @@ def api_query():  # type: ignore[no-untyped-def]
         return jsonify(answer | {"lp_response_code": "03", "lp_message": "Unknown merchant"})
     if not hash_matches(fields, merchant.secret):
         return jsonify(
-            with_hash(answer | {"lp_response_code": "97", "lp_message": "Invalid signature"},
-                      merchant.secret)
+            with_hash(
+                answer | {"lp_response_code": "97", "lp_message": "Invalid signature"},
+                merchant.secret,
+            )
         )
     well_formed = (
         fields.get("lp_version") == "1"

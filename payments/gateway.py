@@ -34,7 +34,7 @@ _CODE_RE = re.compile(r"[0-9]{2}")
 _TIMESTAMP_RE = re.compile(r"[0-9]{14}")
 
 
-class IpnCode(str, Enum):
+class IpnCode(str, Enum):  # noqa: UP042  (compares equal to the wire code)
     """What the merchant answers to a notification (``RspCode``)."""
 
     OK = "00"

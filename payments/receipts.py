@@ -26,7 +26,7 @@ from payments.errors import InvalidReceipt
 SIGNING_ALG = "EdDSA"
 #: Algorithms we accept: RFC 8037's, and the fully specified name of RFC 9864.
 ACCEPTED_ALGS = frozenset({"EdDSA", "Ed25519"})
-TOKEN_TYPE = "landpay-receipt+jwt"
+TOKEN_TYPE = "landpay-receipt+jwt"  # noqa: S105  (a media type, not a secret)
 CLAIMS_VERSION = 1
 #: How far in the future a receipt's issue time may be (clock skew between machines).
 CLOCK_SKEW = timedelta(minutes=5)

@@ -7,7 +7,7 @@ from enum import Enum
 from payments.errors import InvalidTransition
 
 
-class PaymentStatus(str, Enum):
+class PaymentStatus(str, Enum):  # noqa: UP042  (the agreed interface; values compare as str)
     CREATED = "created"  #: the order exists; the payer has not been sent to the bank yet
     STARTED = "started"  #: the payer was redirected to the bank
     SUCCEEDED = "succeeded"  #: the bank confirmed the payment (notification or query)

@@ -737,19 +737,21 @@ def _provincial_fee(ctx: _Ctx) -> list[Line]:
         unit = row.online_amount if item.online and row.online_amount is not None else row.amount
         amount = unit * item.quantity
         lines.append(Line(
-            obligation="provincial_fee", base=unit,
+            obligation="provincial_fee", base=amount,
             base_method="online_amount" if item.online and row.online_amount is not None
             else "schedule_amount",
             base_method_text=f"{row.description} ({item.category}"
-                             f"{', online' if item.online else ''}) x {item.quantity}",
-            rate=Decimal(item.quantity), amount=amount,
+                             f"{', online' if item.online else ''}): {fmt_vnd(unit)} VND x "
+                             f"{item.quantity}",
+            rate=ONE, amount=amount,
             legal_basis=meta.source, rule_version=meta.version,
             explanation_vi=f"Phí, lệ phí theo nghị quyết của HĐND tỉnh: {row.description} "
                            f"{fmt_vnd(unit)} đ x {item.quantity}",
             explanation_en=f"Provincial fee ({meta.source}): {row.fee_code} for "
                            f"{item.category} {fmt_vnd(unit)} VND x {item.quantity}",
             inputs=(("fee_code", item.fee_code), ("category", item.category),
-                    ("online", item.online), ("quantity", item.quantity)),
+                    ("online", item.online), ("quantity", item.quantity),
+                    ("unit_amount", unit)),
         ))
     return lines
 

@@ -185,6 +185,8 @@ class World:
         self.stranger_user = user("cuong", Role.LANDHOLDER, party=self.stranger)
         db.session.commit()
         self.parcel_id, self.parcel2_id = self.parcel.id, self.parcel2.id
+        self.seller_party = (self.seller.full_name, self.seller.citizen_id)
+        self.buyer_party = (self.buyer.full_name, self.buyer.citizen_id)
         self.tax_id, self.tax2_id = self.tax.id, self.tax2.id
 
     def user(self, username: str):
@@ -201,8 +203,8 @@ class World:
 
         return TransferInput(
             parcel_id=parcel or self.parcel_id,
-            transferor=PartyInput(self.seller.full_name, self.seller.citizen_id),
-            transferee=PartyInput(self.buyer.full_name, self.buyer.citizen_id),
+            transferor=PartyInput(*self.seller_party),
+            transferee=PartyInput(*self.buyer_party),
             declared_price=price,
             relationship=relationship,
         )

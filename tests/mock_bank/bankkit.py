@@ -93,9 +93,14 @@ class Receiver:
         raise AssertionError(f"expected {count} notifications, got {len(self.received)}")
 
 
-def checkout_params(order_ref: str = "PAY-0001", *, amount: int = 12_500_000,
-                    created: datetime | None = None, secret: str = SECRET,
-                    **overrides: str) -> dict[str, str]:
+def checkout_params(
+    order_ref: str = "PAY-0001",
+    *,
+    amount: int = 12_500_000,
+    created: datetime | None = None,
+    secret: str = SECRET,
+    **overrides: str,
+) -> dict[str, str]:
     params = {
         "lp_version": "1",
         "lp_command": "pay",

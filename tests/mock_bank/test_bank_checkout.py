@@ -23,8 +23,13 @@ def test_page_shows_amount_info_and_accounts(app):
     assert "12.500.000 ₫" in html
     assert "Nộp lệ phí trước bạ TB-2025-000123" in html
     assert "TEST BANK" in html
-    for account in ("9704000000000018", "9704000000000026", "9704000000000034",
-                    "9704000000000042", "9704000000000059"):
+    for account in (
+        "9704000000000018",
+        "9704000000000026",
+        "9704000000000034",
+        "9704000000000042",
+        "9704000000000059",
+    ):
         assert account in html
     assert 'name="csrf_token"' in html
     assert "Cancel" in html
@@ -130,8 +135,9 @@ def test_declining_account(app):
 def test_csrf_token_is_required(app):
     client = app.test_client()
     open_page(client, checkout_params())
-    response = client.post("/checkout", data=dict(checkout_params(), account=OK_ACCOUNT,
-                                                  confirm="x"))
+    response = client.post(
+        "/checkout", data=dict(checkout_params(), account=OK_ACCOUNT, confirm="x")
+    )
     assert response.status_code == 400
     assert "csrf" in response.get_data(as_text=True)
     assert client.get("/admin/transactions.json").json["transactions"] == []
@@ -140,8 +146,9 @@ def test_csrf_token_is_required(app):
 def test_csrf_token_from_another_session_is_refused(app):
     token = csrf_token(open_page(app.test_client(), checkout_params()).get_data(as_text=True))
     other = app.test_client()
-    response = other.post("/checkout", data=dict(checkout_params(), csrf_token=token,
-                                                 account=OK_ACCOUNT, confirm="x"))
+    response = other.post(
+        "/checkout", data=dict(checkout_params(), csrf_token=token, account=OK_ACCOUNT, confirm="x")
+    )
     assert response.status_code == 400
 
 
@@ -149,8 +156,10 @@ def test_hidden_fields_tampered_after_page_load_are_refused(app):
     client = app.test_client()
     params = checkout_params()
     token = csrf_token(open_page(client, params).get_data(as_text=True))
-    response = client.post("/checkout", data=dict(params, lp_amount="1", csrf_token=token,
-                                                  account=OK_ACCOUNT, confirm="x"))
+    response = client.post(
+        "/checkout",
+        data=dict(params, lp_amount="1", csrf_token=token, account=OK_ACCOUNT, confirm="x"),
+    )
     assert response.status_code == 400
     assert "bad_signature" in response.get_data(as_text=True)
 
@@ -173,9 +182,12 @@ def test_confirm_after_window_records_expired(app):
     client = app.test_client()
     params = checkout_params(created=datetime.now(UTC) - timedelta(minutes=14))
     token = csrf_token(open_page(client, params).get_data(as_text=True))
-    app.extensions["mock_bank"]["config"]["CLOCK"] = lambda: datetime.now(UTC) + timedelta(minutes=5)
-    response = client.post("/checkout", data=dict(params, csrf_token=token, account=OK_ACCOUNT,
-                                                  confirm="x"))
+    app.extensions["mock_bank"]["config"]["CLOCK"] = lambda: (
+        datetime.now(UTC) + timedelta(minutes=5)
+    )
+    response = client.post(
+        "/checkout", data=dict(params, csrf_token=token, account=OK_ACCOUNT, confirm="x")
+    )
     back = dict(parse_qsl(urlsplit(response.headers["Location"]).query))
     assert back["lp_response_code"] == "11"
 

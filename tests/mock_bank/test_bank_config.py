@@ -57,11 +57,19 @@ def test_python_dash_m_serves(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, MOCK_BANK_PORT=str(port), MOCK_BANK_HOST="127.0.0.1",
-               MOCK_BANK_DATABASE_URL=f"sqlite:///{tmp_path}/proc.sqlite3",
-               MOCK_BANK_MERCHANTS="M1:s:http://127.0.0.1:9/n")
-    proc = subprocess.Popen([sys.executable, "-m", "mock_bank"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        MOCK_BANK_PORT=str(port),
+        MOCK_BANK_HOST="127.0.0.1",
+        MOCK_BANK_DATABASE_URL=f"sqlite:///{tmp_path}/proc.sqlite3",
+        MOCK_BANK_MERCHANTS="M1:s:http://127.0.0.1:9/n",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_bank"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 15
         while True:

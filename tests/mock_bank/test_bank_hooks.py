@@ -11,8 +11,12 @@ from payments.signing import verify_params
 
 def test_hooks_are_disabled_by_default(tmp_path, monkeypatch):
     monkeypatch.delenv("MOCK_BANK_TEST_HOOKS", raising=False)
-    app = mock_bank.create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/b.sqlite3",
-                                "MERCHANTS": f"LANDPAY01:{SECRET}:http://127.0.0.1:9/n"})
+    app = mock_bank.create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/b.sqlite3",
+            "MERCHANTS": f"LANDPAY01:{SECRET}:http://127.0.0.1:9/n",
+        }
+    )
     client = app.test_client()
     body = dict(checkout_params(), test_account=OK_ACCOUNT)
     assert client.post("/test/pay", data=body).status_code == 404

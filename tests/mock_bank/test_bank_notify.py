@@ -30,8 +30,12 @@ def pay(bank, account=OK_ACCOUNT, order_ref="PAY-0001", **extra):  # type: ignor
 
 @pytest.mark.parametrize(
     ("account", "code", "notifications"),
-    [(OK_ACCOUNT, "00", 1), (POOR_ACCOUNT, "51", 1), (TWICE_ACCOUNT, "00", 2),
-     (SILENT_ACCOUNT, "00", 0)],
+    [
+        (OK_ACCOUNT, "00", 1),
+        (POOR_ACCOUNT, "51", 1),
+        (TWICE_ACCOUNT, "00", 2),
+        (SILENT_ACCOUNT, "00", 0),
+    ],
 )
 def test_account_outcomes(bank, account, code, notifications):
     answer = pay(bank, account)
@@ -60,7 +64,9 @@ def test_duplicate_notifications_are_separate_deliveries(bank):
     pay(bank, TWICE_ACCOUNT)
     [txn] = bank.transactions()
     assert [(n["delivery"], n["attempt"], n["trigger"]) for n in txn["notifications"]] == [
-        (1, 1, "confirm"), (2, 1, "duplicate")]
+        (1, 1, "confirm"),
+        (2, 1, "duplicate"),
+    ]
     assert bank.receiver.received[0] == bank.receiver.received[1]
 
 

@@ -27,10 +27,13 @@ def gateway(url="http://bank.invalid", secret=SECRET, **kw):  # type: ignore[no-
 
 
 def checkout(gw, order_ref="PAY-1", created=None, **kw):  # type: ignore[no-untyped-def]
-    args = dict(order_ref=order_ref, amount=12_500_000,
-                description="Nộp lệ phí trước bạ TB-2025-000123",
-                return_url="https://landpay.example/payments/return",
-                created_at=created or datetime.now(UTC))
+    args = dict(
+        order_ref=order_ref,
+        amount=12_500_000,
+        description="Nộp lệ phí trước bạ TB-2025-000123",
+        return_url="https://landpay.example/payments/return",
+        created_at=created or datetime.now(UTC),
+    )
     args.update(kw)
     return gw.checkout_url(**args)
 
@@ -44,7 +47,8 @@ def test_checkout_url_matches_the_documented_example():
     assert params["lp_amount"] == "12500000"
     assert params[SIGNATURE_FIELD] == (
         "3821b9f9967af597b90cccf480a35a36445852e49eb4be3f7b1fe2bb498ea585"
-        "86d5f8b7a68f8917e619dc7791b856550aba41b097b6d3b8f0493f1b2f0336f7")
+        "86d5f8b7a68f8917e619dc7791b856550aba41b097b6d3b8f0493f1b2f0336f7"
+    )
 
 
 def test_create_time_is_converted_to_utc():
@@ -55,10 +59,20 @@ def test_create_time_is_converted_to_utc():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"amount": 0}, {"amount": -5}, {"amount": 1.5}, {"amount": True}, {"amount": 10**15},
-     {"order_ref": "has space"}, {"order_ref": ""}, {"locale": "fr"}, {"description": ""},
-     {"description": "x" * 256}, {"return_url": "/relative"},
-     {"created": datetime(2025, 3, 1)}],
+    [
+        {"amount": 0},
+        {"amount": -5},
+        {"amount": 1.5},
+        {"amount": True},
+        {"amount": 10**15},
+        {"order_ref": "has space"},
+        {"order_ref": ""},
+        {"locale": "fr"},
+        {"description": ""},
+        {"description": "x" * 256},
+        {"return_url": "/relative"},
+        {"created": datetime(2025, 3, 1)},
+    ],
 )
 def test_checkout_refuses_bad_arguments(bad):
     with pytest.raises(ValueError):
@@ -72,9 +86,16 @@ def test_secret_is_required_and_not_shown():
 
 
 def result_params(**over):  # type: ignore[no-untyped-def]
-    params = {"lp_version": "1", "lp_merchant_id": MERCHANT, "lp_order_ref": "PAY-1",
-              "lp_amount": "12500000", "lp_order_info": "x", "lp_response_code": "00",
-              "lp_transaction_no": "MB1", "lp_pay_date": "20250301083152"}
+    params = {
+        "lp_version": "1",
+        "lp_merchant_id": MERCHANT,
+        "lp_order_ref": "PAY-1",
+        "lp_amount": "12500000",
+        "lp_order_info": "x",
+        "lp_response_code": "00",
+        "lp_transaction_no": "MB1",
+        "lp_pay_date": "20250301083152",
+    }
     params.update(over)
     return signed(params, SECRET)
 
@@ -82,8 +103,9 @@ def result_params(**over):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("method", ["parse_return", "parse_notification"])
 def test_parse_result(method):
     result = getattr(gateway(), method)(result_params() | {"other": "ignored"})
-    assert result == BankResult("PAY-1", 12_500_000, True, "MB1", "00",
-                                datetime(2025, 3, 1, 8, 31, 52, tzinfo=UTC), {})
+    assert result == BankResult(
+        "PAY-1", 12_500_000, True, "MB1", "00", datetime(2025, 3, 1, 8, 31, 52, tzinfo=UTC), {}
+    )
     assert result.paid_at.tzinfo is UTC
     assert "other" not in result.raw
 
@@ -108,9 +130,16 @@ def test_bad_signatures(method):
 
 @pytest.mark.parametrize(
     "over",
-    [{"lp_amount": "abc"}, {"lp_amount": ""}, {"lp_order_ref": ""}, {"lp_response_code": "0"},
-     {"lp_pay_date": "2025-03-01"}, {"lp_transaction_no": ""}, {"lp_merchant_id": "OTHER"},
-     {"lp_transaction_no": "bad ref"}],
+    [
+        {"lp_amount": "abc"},
+        {"lp_amount": ""},
+        {"lp_order_ref": ""},
+        {"lp_response_code": "0"},
+        {"lp_pay_date": "2025-03-01"},
+        {"lp_transaction_no": ""},
+        {"lp_merchant_id": "OTHER"},
+        {"lp_transaction_no": "bad ref"},
+    ],
 )
 def test_malformed_notifications(over):
     with pytest.raises(MalformedNotification) as info:
@@ -125,8 +154,9 @@ def test_query_not_found(bank_url):
 def test_query_after_payment_without_notification(bank_url):
     gw = gateway(bank_url)
     params = dict(parse_qsl(urlsplit(checkout(gw, "PAY-Q")).query))
-    paid = requests.post(f"{bank_url}/test/pay",
-                         data=params | {"test_account": "9704000000000042"}, timeout=5).json()
+    paid = requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000042"}, timeout=5
+    ).json()
     result = gw.query("PAY-Q")
     assert result is not None
     assert result.succeeded and result.amount == 12_500_000 and result.order_ref == "PAY-Q"
@@ -138,8 +168,9 @@ def test_query_after_payment_without_notification(bank_url):
 def test_query_of_declined_payment(bank_url):
     gw = gateway(bank_url)
     params = dict(parse_qsl(urlsplit(checkout(gw, "PAY-D")).query))
-    requests.post(f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000026"},
-                  timeout=5)
+    requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000026"}, timeout=5
+    )
     result = gw.query("PAY-D")
     assert result is not None and not result.succeeded and result.response_code == "51"
 
@@ -166,6 +197,7 @@ def fake_bank(handler):  # type: ignore[no-untyped-def]
 def test_query_answer_signed_with_another_key():
     def handler():  # type: ignore[no-untyped-def]
         return jsonify(signed({"lp_response_code": "91", "lp_order_ref": "PAY-1"}, "nope"))
+
     with fake_bank(handler) as url, pytest.raises(SignatureError):
         gateway(url).query("PAY-1")
 
@@ -173,14 +205,21 @@ def test_query_answer_signed_with_another_key():
 def test_query_answer_about_another_order():
     def handler():  # type: ignore[no-untyped-def]
         return jsonify(signed({"lp_response_code": "91", "lp_order_ref": "PAY-2"}, SECRET))
+
     with fake_bank(handler) as url, pytest.raises(GatewayError):
         gateway(url).query("PAY-1")
 
 
 @pytest.mark.parametrize(
     "answer",
-    [("boom", 500), ("not json", 200), ("[1]", 200), ('{"lp_response_code": 5}', 200),
-     ('{"lp_response_code": "97"}', 200), ('{"lp_response_code": "03"}', 200)],
+    [
+        ("boom", 500),
+        ("not json", 200),
+        ("[1]", 200),
+        ('{"lp_response_code": 5}', 200),
+        ('{"lp_response_code": "97"}', 200),
+        ('{"lp_response_code": "03"}', 200),
+    ],
 )
 def test_query_bad_answers(answer):
     with fake_bank(lambda: answer) as url, pytest.raises(GatewayError):
@@ -193,6 +232,7 @@ def test_query_timeout():
     def handler():  # type: ignore[no-untyped-def]
         release.wait(2)
         return jsonify({})
+
     with fake_bank(handler) as url:
         with pytest.raises(GatewayError):
             gateway(url, timeout=0.2).query("PAY-1")
@@ -205,6 +245,7 @@ def test_query_sends_signed_form(bank_url):
     def handler():  # type: ignore[no-untyped-def]
         seen.update(request.form.to_dict())
         return jsonify(signed({"lp_response_code": "91", "lp_order_ref": "PAY-1"}, SECRET))
+
     with fake_bank(handler) as url:
         assert gateway(url).query("PAY-1", now=NOW) is None
     assert verify_params(seen, SECRET)
@@ -213,6 +254,7 @@ def test_query_sends_signed_form(bank_url):
 
 
 # -- end to end: our gateway and decision against the test bank ------------------------------
+
 
 class Merchant:
     """A tiny merchant: orders in memory, notifications handled with payments' own code."""
@@ -237,9 +279,12 @@ class Merchant:
                     result, ok = None, False
                 order = self.orders.get(result.order_ref) if result else None
                 code, new = decide_notification(
-                    result, signature_ok=ok, order_found=order is not None,
+                    result,
+                    signature_ok=ok,
+                    order_found=order is not None,
                     order_amount=order["amount"] if order else None,
-                    order_status=order["status"] if order else None)
+                    order_status=order["status"] if order else None,
+                )
                 if new is not None:
                     check_transition(order["status"], new)
                     order["status"] = new
@@ -254,10 +299,15 @@ class Merchant:
 def e2e(tmp_path):  # type: ignore[no-untyped-def]
     merchant = Merchant()
     with serving(merchant.app()) as merchant_url:
-        bank = mock_bank.create_app({
-            "DATABASE_URL": f"sqlite:///{tmp_path}/bank.sqlite3",
-            "MERCHANTS": f"{MERCHANT}:{SECRET}:{merchant_url}/notify",
-            "SECRET_KEY": "k", "TEST_HOOKS": True, "IPN_BACKOFF": [0.0]})
+        bank = mock_bank.create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path}/bank.sqlite3",
+                "MERCHANTS": f"{MERCHANT}:{SECRET}:{merchant_url}/notify",
+                "SECRET_KEY": "k",
+                "TEST_HOOKS": True,
+                "IPN_BACKOFF": [0.0],
+            }
+        )
         with serving(bank) as bank_url:
             merchant.gateway = gateway(bank_url)
             yield merchant, bank_url
@@ -272,8 +322,9 @@ def start_payment(merchant, bank_url, ref, amount=12_500_000):  # type: ignore[n
 def test_e2e_paid_once_even_with_duplicate_and_replay(e2e):
     merchant, bank_url = e2e
     params = start_payment(merchant, bank_url, "PAY-E1")
-    paid = requests.post(f"{bank_url}/test/pay",
-                         data=params | {"test_account": "9704000000000034"}, timeout=10).json()
+    paid = requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000034"}, timeout=10
+    ).json()
     assert merchant.orders["PAY-E1"]["status"] is PaymentStatus.SUCCEEDED
     assert merchant.answers == ["00", "02"]
     requests.post(f"{bank_url}/test/renotify/{paid['transaction_no']}", timeout=10)
@@ -286,8 +337,9 @@ def test_e2e_paid_once_even_with_duplicate_and_replay(e2e):
 def test_e2e_declined_is_processed_with_00(e2e):
     merchant, bank_url = e2e
     params = start_payment(merchant, bank_url, "PAY-E2")
-    requests.post(f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000026"},
-                  timeout=10)
+    requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000026"}, timeout=10
+    )
     assert merchant.orders["PAY-E2"]["status"] is PaymentStatus.FAILED
     assert merchant.answers == ["00"]
 
@@ -297,13 +349,15 @@ def test_e2e_wrong_amount_and_unknown_order(e2e):
     merchant, bank_url = e2e
     params = start_payment(merchant, bank_url, "PAY-E3")
     merchant.orders["PAY-E3"]["amount"] = 1  # our record disagrees with what the bank took
-    answer = requests.post(f"{bank_url}/test/pay",
-                           data=params | {"test_account": "9704000000000018"}, timeout=10).json()
+    answer = requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000018"}, timeout=10
+    ).json()
     assert [n["rsp_code"] for n in answer["notifications"]] == ["04"]
     params = start_payment(merchant, bank_url, "PAY-E4")
     del merchant.orders["PAY-E4"]
-    answer = requests.post(f"{bank_url}/test/pay",
-                           data=params | {"test_account": "9704000000000018"}, timeout=10).json()
+    answer = requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000018"}, timeout=10
+    ).json()
     assert [n["rsp_code"] for n in answer["notifications"]] == ["01"]
 
 
@@ -311,13 +365,19 @@ def test_e2e_wrong_amount_and_unknown_order(e2e):
 def test_e2e_silent_bank_is_settled_by_query(e2e):
     merchant, bank_url = e2e
     params = start_payment(merchant, bank_url, "PAY-E5")
-    requests.post(f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000042"},
-                  timeout=10)
+    requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000042"}, timeout=10
+    )
     assert merchant.answers == []
     result = merchant.gateway.query("PAY-E5")
     assert result is not None
-    code, new = decide_notification(result, signature_ok=True, order_found=True,
-                                    order_amount=12_500_000, order_status=PaymentStatus.STARTED)
+    code, new = decide_notification(
+        result,
+        signature_ok=True,
+        order_found=True,
+        order_amount=12_500_000,
+        order_status=PaymentStatus.STARTED,
+    )
     assert (code, new) == (IpnCode.OK, PaymentStatus.SUCCEEDED)
 
 
@@ -326,7 +386,8 @@ def test_expired_checkout_window_is_reported_as_failure(e2e):
     merchant.orders["PAY-E6"] = {"amount": 12_500_000, "status": PaymentStatus.STARTED}
     old = datetime.now(UTC) - timedelta(minutes=20)
     params = dict(parse_qsl(urlsplit(checkout(merchant.gateway, "PAY-E6", created=old)).query))
-    answer = requests.post(f"{bank_url}/test/pay",
-                           data=params | {"test_account": "9704000000000018"}, timeout=10).json()
+    answer = requests.post(
+        f"{bank_url}/test/pay", data=params | {"test_account": "9704000000000018"}, timeout=10
+    ).json()
     assert answer["response_code"] == "11"
     assert merchant.orders["PAY-E6"]["status"] is PaymentStatus.FAILED

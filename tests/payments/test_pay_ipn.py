@@ -45,16 +45,21 @@ CASES = [
 
 @pytest.mark.parametrize(("result", "sig", "found", "amount", "status", "code", "new"), CASES)
 def test_decision(result, sig, found, amount, status, code, new):
-    assert decide_notification(result, order_found=found, order_amount=amount,
-                               order_status=status, signature_ok=sig) == (code, new)
+    assert decide_notification(
+        result, order_found=found, order_amount=amount, order_status=status, signature_ok=sig
+    ) == (code, new)
 
 
 @pytest.mark.parametrize(
     ("code", "rsp", "message"),
-    [(IpnCode.OK, "00", "Confirm success"), (IpnCode.NOT_FOUND, "01", "Order not found"),
-     (IpnCode.ALREADY_CONFIRMED, "02", "Order already confirmed"),
-     (IpnCode.WRONG_AMOUNT, "04", "Invalid amount"),
-     (IpnCode.BAD_SIGNATURE, "97", "Invalid signature"), (IpnCode.UNKNOWN, "99", "Unknown error")],
+    [
+        (IpnCode.OK, "00", "Confirm success"),
+        (IpnCode.NOT_FOUND, "01", "Order not found"),
+        (IpnCode.ALREADY_CONFIRMED, "02", "Order already confirmed"),
+        (IpnCode.WRONG_AMOUNT, "04", "Invalid amount"),
+        (IpnCode.BAD_SIGNATURE, "97", "Invalid signature"),
+        (IpnCode.UNKNOWN, "99", "Unknown error"),
+    ],
 )
 def test_ipn_response(code, rsp, message):
     assert ipn_response(code) == {"RspCode": rsp, "Message": message}

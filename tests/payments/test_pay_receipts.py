@@ -31,13 +31,22 @@ def signer() -> ReceiptSigner:
 
 
 def claims(**over):  # type: ignore[no-untyped-def]
-    args = dict(receipt_id="BL-2025-000001", payment_id="42", order_ref="PAY-20250301-0001",
-                notice_code="TB-2025-000123", dossier_code="HS-2025-000777",
-                payer_name="Nguyễn Văn An",
-                lines=[("registration_fee", 2_500_000), {"obligation": "personal_income_tax",
-                                                          "amount": 10_000_000}],
-                bank_ref="MB20250301000001", paid_at=PAID, issued_at=ISSUED,
-                issuer="LandPay")
+    args = dict(
+        receipt_id="BL-2025-000001",
+        payment_id="42",
+        order_ref="PAY-20250301-0001",
+        notice_code="TB-2025-000123",
+        dossier_code="HS-2025-000777",
+        payer_name="Nguyễn Văn An",
+        lines=[
+            ("registration_fee", 2_500_000),
+            {"obligation": "personal_income_tax", "amount": 10_000_000},
+        ],
+        bank_ref="MB20250301000001",
+        paid_at=PAID,
+        issued_at=ISSUED,
+        issuer="LandPay",
+    )
     args.update(over)
     return build_receipt_claims(**args)
 
@@ -53,8 +62,14 @@ def test_claims_shape():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"lines": []}, {"lines": [("fee", 1.5)]}, {"lines": [("fee", -1)]}, {"lines": [("", 1)]},
-     {"total": 1}, {"paid_at": datetime(2025, 3, 1)}],
+    [
+        {"lines": []},
+        {"lines": [("fee", 1.5)]},
+        {"lines": [("fee", -1)]},
+        {"lines": [("", 1)]},
+        {"total": 1},
+        {"paid_at": datetime(2025, 3, 1)},
+    ],
 )
 def test_claims_refuse_bad_input(bad):
     with pytest.raises(ValueError):
@@ -63,7 +78,8 @@ def test_claims_refuse_bad_input(bad):
 
 def test_canonical_json():
     assert canonical_json({"b": 1, "a": "đ", "c": [1, {"z": 0, "y": None}]}) == (
-        '{"a":"đ","b":1,"c":[1,{"y":null,"z":0}]}'.encode())
+        '{"a":"đ","b":1,"c":[1,{"y":null,"z":0}]}'.encode()
+    )
     with pytest.raises(TypeError):
         canonical_json({"amount": 1.0})
 
@@ -119,17 +135,20 @@ def test_unknown_kid(signer):
 
 
 def forge(signer_key, header, payload):  # type: ignore[no-untyped-def]
-    signing_input = b64url_encode(canonical_json(header)) + "." + b64url_encode(
-        canonical_json(payload))
+    signing_input = (
+        b64url_encode(canonical_json(header)) + "." + b64url_encode(canonical_json(payload))
+    )
     return signing_input + "." + b64url_encode(signer_key.sign(signing_input.encode()))
 
 
 @pytest.fixture(scope="module")
 def raw_key():  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives import serialization
+
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return key, ReceiptSigner(pem, "raw")
 
 
@@ -176,9 +195,16 @@ def test_receipt_from_the_future(signer):
 def test_signer_needs_an_ed25519_key():
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     with pytest.raises(ValueError):
         ReceiptSigner(pem, "x")
 
@@ -202,3 +228,44 @@ def test_joserfc_reads_our_token(signer):
     key = OKPKey.import_key(signer.public_jwk())
     obj = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
     assert json.loads(obj.payload) == claims()
+
+
+#: The example of docs/protocols/e-receipt.md.
+DOC_SEED = "6e3443e833818061b27dccd4b84b0c6ec144caa9b1d03cec76572ee3c2618759"
+DOC_TOKEN = (
+    "eyJhbGciOiJFZERTQSIsImtpZCI6ImxhbmRwYXktZXhhbXBsZS0xIiwidHlwIjoibGFuZHBheS1yZWNlaXB0K2p3"
+    "dCJ9.eyJiYW5rX3JlZiI6Ik1CMjAyNTAzMDEwMDAwMDEiLCJjdXJyZW5jeSI6IlZORCIsImRvc3NpZXJfY29kZSI"
+    "6IkhTLTIwMjUtMDAwNzc3IiwiaXNzdWVkX2F0IjoiMjAyNS0wMy0wMVQwODozMjowMFoiLCJpc3N1ZXIiOiJMYW5"
+    "kUGF5IiwibGluZXMiOlt7ImFtb3VudCI6MjUwMDAwMCwib2JsaWdhdGlvbiI6InJlZ2lzdHJhdGlvbl9mZWUifSx"
+    "7ImFtb3VudCI6MTAwMDAwMDAsIm9ibGlnYXRpb24iOiJwZXJzb25hbF9pbmNvbWVfdGF4In1dLCJub3RpY2VfY29"
+    "kZSI6IlRCLTIwMjUtMDAwMTIzIiwib3JkZXJfcmVmIjoiUEFZLTIwMjUwMzAxLTAwMDEiLCJwYWlkX2F0IjoiMjA"
+    "yNS0wMy0wMVQwODozMTo1MloiLCJwYXllcl9uYW1lIjoiTmd1eWVuIFZhbiBBbiIsInBheW1lbnRfaWQiOiI0MiI"
+    "sInJlY2VpcHRfaWQiOiJCTC0yMDI1LTAwMDAwMSIsInRvdGFsIjoxMjUwMDAwMCwidiI6MX0.cPSJb8eAxnQu6a6"
+    "_ATLux4jatInUp38U-gHjZ8FuCP6-cd-sQ85EK1DXV98LQCUeVq0qxxyaVXafCNtgkJrdCQ"
+)
+
+
+def test_documented_example():
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    seed = hashlib.sha256(b"landpay documentation example key").digest()
+    assert seed.hex() == DOC_SEED
+    pem = (
+        Ed25519PrivateKey.from_private_bytes(seed)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    signer = ReceiptSigner(pem, "landpay-example-1")
+    assert signer.public_jwk()["x"] == "o9Dxxy_tbJDiNEN7T02qc86Fbi9VMRhhRBjRMjafFA0"
+    example = claims(
+        payer_name="Nguyen Van An",
+        lines=[("registration_fee", 2_500_000), ("personal_income_tax", 10_000_000)],
+    )
+    assert signer.sign(example) == DOC_TOKEN
+    assert verify_receipt(DOC_TOKEN, jwks([signer.public_jwk()])) == example

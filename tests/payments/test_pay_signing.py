@@ -15,9 +15,14 @@ SECRET = "TESTSECRET-DO-NOT-USE"
 INFO = "Nộp lệ phí trước bạ TB-2025-000123"
 
 CHECKOUT = {
-    "lp_version": "1", "lp_command": "pay", "lp_merchant_id": "LANDPAY01",
-    "lp_order_ref": "PAY-20250301-0001", "lp_amount": "12500000", "lp_currency": "VND",
-    "lp_order_info": INFO, "lp_locale": "vn",
+    "lp_version": "1",
+    "lp_command": "pay",
+    "lp_merchant_id": "LANDPAY01",
+    "lp_order_ref": "PAY-20250301-0001",
+    "lp_amount": "12500000",
+    "lp_currency": "VND",
+    "lp_order_info": INFO,
+    "lp_locale": "vn",
     "lp_return_url": "https://landpay.example/payments/return",
     "lp_create_date": "20250301083015",
 }
@@ -32,17 +37,25 @@ CHECKOUT_SIG = (
     "86d5f8b7a68f8917e619dc7791b856550aba41b097b6d3b8f0493f1b2f0336f7"
 )
 IPN = {
-    "lp_version": "1", "lp_merchant_id": "LANDPAY01", "lp_order_ref": "PAY-20250301-0001",
-    "lp_amount": "12500000", "lp_order_info": INFO, "lp_response_code": "00",
-    "lp_transaction_no": "MB20250301000001", "lp_pay_date": "20250301083152",
+    "lp_version": "1",
+    "lp_merchant_id": "LANDPAY01",
+    "lp_order_ref": "PAY-20250301-0001",
+    "lp_amount": "12500000",
+    "lp_order_info": INFO,
+    "lp_response_code": "00",
+    "lp_transaction_no": "MB20250301000001",
+    "lp_pay_date": "20250301083152",
 }
 IPN_SIG = (
     "b7bbe412cfb3988f3964bff75d80de494ad579157639417542215f9ecdf8054c"
     "0facf7f7ffcfa9bc49c584577df4ff08e641410d88e0941a7570a00fba6286ac"
 )
 QUERY = {
-    "lp_version": "1", "lp_command": "query", "lp_merchant_id": "LANDPAY01",
-    "lp_order_ref": "PAY-20250301-0001", "lp_request_id": "Q-20250301-0001",
+    "lp_version": "1",
+    "lp_command": "query",
+    "lp_merchant_id": "LANDPAY01",
+    "lp_order_ref": "PAY-20250301-0001",
+    "lp_request_id": "Q-20250301-0001",
     "lp_request_date": "20250301084500",
 }
 QUERY_SIG = (
@@ -56,8 +69,9 @@ def test_checkout_vector():
     assert sign_params(CHECKOUT, SECRET) == CHECKOUT_SIG
 
 
-@pytest.mark.parametrize(("params", "sig"), [(CHECKOUT, CHECKOUT_SIG), (IPN, IPN_SIG),
-                                             (QUERY, QUERY_SIG)])
+@pytest.mark.parametrize(
+    ("params", "sig"), [(CHECKOUT, CHECKOUT_SIG), (IPN, IPN_SIG), (QUERY, QUERY_SIG)]
+)
 def test_documented_vectors(params, sig):
     assert sign_params(params, SECRET) == sig
     assert verify_params(params | {SIGNATURE_FIELD: sig}, SECRET)
@@ -68,8 +82,13 @@ def test_documented_vectors(params, sig):
 def test_left_out_fields():
     base = {"lp_b": "2", "lp_a": "1"}
     assert canonical_query(base) == "lp_a=1&lp_b=2"
-    noisy = base | {"lp_empty": "", SIGNATURE_FIELD: "x", "lp_secure_hash_type": "HMACSHA512",
-                    "attempt": "2", "csrf_token": "t"}
+    noisy = base | {
+        "lp_empty": "",
+        SIGNATURE_FIELD: "x",
+        "lp_secure_hash_type": "HMACSHA512",
+        "attempt": "2",
+        "csrf_token": "t",
+    }
     assert canonical_query(noisy) == "lp_a=1&lp_b=2"
 
 
@@ -102,7 +121,8 @@ def test_non_string_values_are_refused():
 
 
 names = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=12).map(
-    lambda s: "lp_" + s)
+    lambda s: "lp_" + s
+)
 values = st.text(max_size=40).filter(lambda s: "\x00" not in s)
 param_dicts = st.dictionaries(names, values, max_size=8)
 

@@ -9,15 +9,21 @@ import pytest
 from payments.errors import InvalidTransition, PaymentError
 from payments.states import FINAL, PaymentStatus, check_transition
 
-C, ST, OK, F, EX, CA = (PaymentStatus.CREATED, PaymentStatus.STARTED, PaymentStatus.SUCCEEDED,
-                        PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELLED)
+C, ST, OK, F, EX, CA = (
+    PaymentStatus.CREATED,
+    PaymentStatus.STARTED,
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.FAILED,
+    PaymentStatus.EXPIRED,
+    PaymentStatus.CANCELLED,
+)
 
 #: Rows: from; columns: to, in the order C ST OK F EX CA. 1 = allowed.
 TABLE = {
-    C:  (0, 1, 1, 1, 1, 1),
+    C: (0, 1, 1, 1, 1, 1),
     ST: (0, 0, 1, 1, 1, 1),
     OK: (0, 0, 0, 0, 0, 0),
-    F:  (0, 0, 0, 0, 0, 0),
+    F: (0, 0, 0, 0, 0, 0),
     EX: (0, 0, 1, 0, 0, 0),  # a late bank confirmation of money actually taken
     CA: (0, 0, 0, 0, 0, 0),
 }
@@ -29,8 +35,9 @@ def test_table_covers_every_pair():
     assert {(a, b) for a, b, _ in CASES} == set(itertools.product(PaymentStatus, repeat=2))
 
 
-@pytest.mark.parametrize(("current", "new", "allowed"), CASES,
-                         ids=[f"{a.value}->{b.value}" for a, b, _ in CASES])
+@pytest.mark.parametrize(
+    ("current", "new", "allowed"), CASES, ids=[f"{a.value}->{b.value}" for a, b, _ in CASES]
+)
 def test_transition(current, new, allowed):
     if allowed:
         check_transition(current, new)

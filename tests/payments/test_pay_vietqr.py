@@ -17,14 +17,34 @@ from payments.vietqr import (
 
 #: Payloads published in public projects' documentation and code (as found, CRC included).
 PUBLISHED = [
-    ("00020101021138540010A00000072701240006970422011009119673630208QRIBFTTA53037045802VN"
-     "63046ad9", "970422", "0911967363", None),
-    ("00020101021138570010A00000072701270006970405011322082054793800208QRIBFTTA53037045802VN"
-     "630497A6", "970405", "2208205479380", None),
-    ("00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA53037045802VN"
-     "6304AE9F", "970416", "257678859", None),
-    ("00020101021238570010A000000727012700069704220113VQRQABRLS04480208QRIBFTTA53037045404"
-     "20005802VN6224082018f8746b181045f0a2ce63040FC0", "970422", "VQRQABRLS0448", 2000),
+    (
+        "00020101021138540010A00000072701240006970422011009119673630208QRIBFTTA53037045802VN"
+        "63046ad9",
+        "970422",
+        "0911967363",
+        None,
+    ),
+    (
+        "00020101021138570010A00000072701270006970405011322082054793800208QRIBFTTA53037045802VN"
+        "630497A6",
+        "970405",
+        "2208205479380",
+        None,
+    ),
+    (
+        "00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA53037045802VN"
+        "6304AE9F",
+        "970416",
+        "257678859",
+        None,
+    ),
+    (
+        "00020101021238570010A000000727012700069704220113VQRQABRLS04480208QRIBFTTA53037045404"
+        "20005802VN6224082018f8746b181045f0a2ce63040FC0",
+        "970422",
+        "VQRQABRLS0448",
+        2000,
+    ),
 ]
 
 
@@ -42,17 +62,24 @@ def test_published_examples(payload, bank_bin, account, amount):
 
 
 def test_build_known_payload():
-    payload = build_payload(bank_bin="970436", account="0011001932418", amount=12_500_000,
-                            purpose="Nộp thuế TB-2025-000123 đất", bill_number="TB-2025-000123")
+    payload = build_payload(
+        bank_bin="970436",
+        account="0011001932418",
+        amount=12_500_000,
+        purpose="Nộp thuế TB-2025-000123 đất",
+        bill_number="TB-2025-000123",
+    )
     assert payload == (
         "00020101021238570010A00000072701270006970436011300110019324180208QRIBFTTA"
         "53037045408125000005802VN62490114TB-2025-0001230827Nop thue TB-2025-000123 dat"
-        "63047EF7")
+        "63047EF7"
+    )
 
 
 def test_static_and_card():
-    payload = build_payload(bank_bin="970422", account="9704229999999999", amount=None,
-                            purpose="TB-1", to_card=True)
+    payload = build_payload(
+        bank_bin="970422", account="9704229999999999", amount=None, purpose="TB-1", to_card=True
+    )
     parsed = parse_payload(payload)
     assert parsed["method"] == "static" and parsed["amount"] is None
     assert parsed["service"] == "QRIBFTTC" and parsed["to_card"]
@@ -65,9 +92,19 @@ def test_strip_diacritics():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"bank_bin": "97042"}, {"bank_bin": "97042a"}, {"account": ""}, {"account": "12 34"},
-     {"amount": 0}, {"amount": -1}, {"amount": 1.5}, {"amount": 10**13}, {"purpose": "   "},
-     {"purpose": "x" * 120}, {"purpose": "付款"}],
+    [
+        {"bank_bin": "97042"},
+        {"bank_bin": "97042a"},
+        {"account": ""},
+        {"account": "12 34"},
+        {"amount": 0},
+        {"amount": -1},
+        {"amount": 1.5},
+        {"amount": 10**13},
+        {"purpose": "   "},
+        {"purpose": "x" * 120},
+        {"purpose": "付款"},
+    ],
 )
 def test_build_refuses(kwargs):
     args = dict(bank_bin="970436", account="0011001932418", amount=1000, purpose="TB-1")
@@ -139,8 +176,10 @@ def test_qr_png():
 
 
 purpose_text = st.text(
-    alphabet=st.sampled_from("abcdeđĐơưăâêôáàảãạấầẩẫậ ABCXYZ0123456789-_.,"), min_size=1,
-    max_size=40).filter(lambda s: s.strip())
+    alphabet=st.sampled_from("abcdeđĐơưăâêôáàảãạấầẩẫậ ABCXYZ0123456789-_.,"),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
 
 
 @given(
@@ -152,8 +191,14 @@ purpose_text = st.text(
     to_card=st.booleans(),
 )
 def test_round_trip(bank_bin, account, amount, purpose, bill, to_card):
-    payload = build_payload(bank_bin=bank_bin, account=account, amount=amount, purpose=purpose,
-                            bill_number=bill, to_card=to_card)
+    payload = build_payload(
+        bank_bin=bank_bin,
+        account=account,
+        amount=amount,
+        purpose=purpose,
+        bill_number=bill,
+        to_card=to_card,
+    )
     assert payload.isascii()
     parsed = parse_payload(payload)
     assert parsed["bank_bin"] == bank_bin and parsed["account"] == account
@@ -165,10 +210,11 @@ def test_round_trip(bank_bin, account, amount, purpose, bill, to_card):
 
 @given(st.from_regex(r"[A-Za-z0-9 -]{0,40}", fullmatch=True), st.integers(0, 200))
 def test_any_single_character_change_is_caught(text, position):
-    payload = build_payload(bank_bin="970436", account="0011001932418", amount=5000,
-                            purpose="TB-1 " + text)
+    payload = build_payload(
+        bank_bin="970436", account="0011001932418", amount=5000, purpose="TB-1 " + text
+    )
     pos = position % (len(payload) - 4)
     replacement = "Z" if payload[pos] != "Z" else "Y"
-    changed = payload[:pos] + replacement + payload[pos + 1:]
+    changed = payload[:pos] + replacement + payload[pos + 1 :]
     with pytest.raises(InvalidQRPayload):
         parse_payload(changed)

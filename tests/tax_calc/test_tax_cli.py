@@ -47,3 +47,13 @@ def test_invalid_json_and_missing_file(tmp_path):
     assert proc.returncode == 2 and "json" in proc.stderr
     proc = run([str(tmp_path / "missing.json")])
     assert proc.returncode == 2 and "file" in proc.stderr
+
+
+def test_package_stays_pure():
+    code = ("import sys, tax_calc, tax_calc.cli, tax_calc.tables; "
+            "bad = {m.split('.')[0] for m in sys.modules} & "
+            "{'flask', 'sqlalchemy', 'app', 'payments', 'requests'}; "
+            "assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr

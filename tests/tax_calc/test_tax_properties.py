@@ -59,9 +59,11 @@ def test_amounts_never_negative_and_consistent(case):
     a = tax_calc.assess(case)
     assert all(ln.amount >= 0 and ln.base >= 0 for ln in a.lines)
     assert a.total == sum(ln.amount for ln in a.lines)
-    for ln in a.lines:  # base x rate, rounded once, is the amount (flat-rate lines)
-        assert ln.amount == tax_calc.round_dong(Decimal(ln.base) * ln.rate) or ln.exemption \
-            or ln.base != tax_calc.round_dong(Decimal(ln.base))
+    for ln in a.lines:
+        # the amount comes from the exact base; the shown base is rounded, so base x rate
+        # can differ from the amount by at most one dong
+        if ln.exemption is None:
+            assert abs(ln.amount - tax_calc.round_dong(Decimal(ln.base) * ln.rate)) <= 1
 
 
 @FAST
