@@ -29,7 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'landpay.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
-    # Sessions: hardened cookies, short lifetime.
+    # Sessions: hardened cookies, short lifetime. Our own cookie name, because cookies are
+    # not kept apart by port and other services may share the host name.
+    SESSION_COOKIE_NAME = "landpay_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -88,6 +90,8 @@ class Test(Development):
 
 class Production(Config):
     ENV_NAME = "production"
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure and host-only.
+    SESSION_COOKIE_NAME = "__Host-landpay_session"
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
 
     @classmethod

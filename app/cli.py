@@ -15,9 +15,12 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, refused in 
 
 
 def register_cli(app: Flask) -> None:
+    from app.cli_annual import assess_annual_tax
+
     app.cli.add_command(import_data)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(assess_annual_tax)
 
 
 @click.command("import-data")

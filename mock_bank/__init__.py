@@ -33,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mock_bank.sqlite3")
 
     app.config["SECRET_KEY"] = cfg["SECRET_KEY"]
+    # Its own cookie name: cookies are not kept apart by port on a shared host name.
+    app.config["SESSION_COOKIE_NAME"] = "mock_bank_session"
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the checkout window limits the page instead
     app.config["TESTING"] = bool(cfg.get("TESTING", False))
 

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.annual import AnnualTaxNotice, AnnualTaxRun
 from app.models.payment import BankNotification, PaymentOrder, Receipt
 from app.models.people import ApiToken, Office, OfficeKind, Party, Role, User
 from app.models.registry import Dossier, DossierStatus, Event, OutboxMessage, Parcel
@@ -20,4 +21,5 @@ __all__ = [
     "Dossier", "DossierStatus", "Event", "Notice", "NoticeLine", "NoticeStatus", "Office",
     "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
     "PriceTableVersion", "Receipt", "Role", "User",
+    "AnnualTaxNotice", "AnnualTaxRun",
 ]

@@ -1,0 +1,78 @@
+"""The annual non-agricultural land use tax: one notice per residential parcel and year,
+and a record of each batch run that assessed them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import BigId, Money, UTCDateTime, utcnow
+from app.models.people import Party
+from app.models.registry import Parcel
+
+
+def annual_notice_code(tax_year: int, parcel_id: int) -> str:
+    """The notice code of a parcel's tax year: the same on every run, so a re-run can never
+    create a second notice under another code."""
+    return f"NN{tax_year}-{parcel_id:09d}"
+
+
+class AnnualTaxNotice(db.Model):
+    """The non-agricultural land use tax of one residential parcel for one year."""
+
+    __tablename__ = "annual_tax_notices"
+    #: One notice per parcel and year: what makes the batch safe to re-run.
+    __table_args__ = (UniqueConstraint("parcel_id", "tax_year"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: ``NN{year}-{parcel id:09d}`` (``annual_notice_code``); also the payment reference.
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
+    #: The parcel's holder when the notice was assessed.
+    holder_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    tax_year: Mapped[int]
+    #: Whole dong due; 0 when exempt.
+    amount: Mapped[int] = mapped_column(Money)
+    #: The rule's small-amount exemption applied (annual tax of 50,000 VND or less).
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Label of the price table version in force on 1 January of the year.
+    price_table_version: Mapped[str] = mapped_column(String(40))
+    #: The residential quota used for the progressive brackets, and its data table version.
+    quota_m2: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    quota_version: Mapped[str] = mapped_column(String(40))
+    rule_version: Mapped[str] = mapped_column(String(60))
+    #: 31 October of the tax year (a year after the first: LAW.md item 5).
+    due_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parcel: Mapped[Parcel] = relationship()
+    holder: Mapped[Party] = relationship()
+
+
+class AnnualTaxRun(db.Model):
+    """One run of the annual batch; its counters are updated with each committed batch,
+    so a run that stopped half-way shows how far it got."""
+
+    __tablename__ = "annual_tax_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tax_year: Mapped[int] = mapped_column(index=True)
+    #: The province the run was limited to, or None for every province.
+    province: Mapped[str | None] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: None while running (or when the run stopped before the end).
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parcels_seen: Mapped[int] = mapped_column(default=0)
+    notices_created: Mapped[int] = mapped_column(default=0)
+    #: Parcels skipped because the price table (or the quota) has no value for them.
+    missing_price: Mapped[int] = mapped_column(default=0)
+    missing_quota: Mapped[int] = mapped_column(default=0)
+    #: Parcels skipped because their own data is refused by the rules (e.g. a negative area).
+    invalid_data: Mapped[int] = mapped_column(default=0)
+    #: Price table version label per province, e.g. {"HCM": "HCM-2026.1"}.
+    price_table_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    rule_version: Mapped[str] = mapped_column(String(60))

@@ -1,0 +1,497 @@
+"""The annual batch: the non-agricultural land use tax of every residential parcel for a
+year, persisted as one notice per parcel and year.
+
+The state of 1 January of the year decides: the price table version and the quota table in
+force that day, and the rule version that covers it. Each parcel's amount comes from
+``tax_calc.annual_non_agricultural_tax`` (the same amount, to the dong, as the explained
+line). Notices are written in batches, one transaction each, with "insert, do nothing on
+conflict" on the unique (parcel, year): a re-run, or a run after a crash, only adds the
+notices that are missing. See docs/annual-tax.md.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection, Engine
+
+import tax_calc
+from app.extensions import db
+from app.models import AnnualTaxNotice, AnnualTaxRun, Parcel, PriceEntry, PriceTableVersion
+from app.models.annual import annual_notice_code
+from app.models.base import utcnow
+from app.services.data_import import data_table
+
+RESIDENTIAL = "residential"
+#: How many skipped parcels the summary names (all are counted).
+EXAMPLES = 50
+#: The quota row that applies to a whole province (parcels record no quota location).
+PROVINCE_WIDE = "*"
+
+
+class AnnualTaxError(ValueError):
+    """The run cannot start: the year or the data make every assessment impossible."""
+
+
+@dataclass(frozen=True)
+class _ProvinceData:
+    """What one province's parcels are assessed with; a missing part is named in ``missing``."""
+
+    price_table_version: str | None
+    prices: dict[tuple[str, int], Decimal]
+    quota_m2: Decimal | None
+    quota_version: str | None
+
+    @property
+    def missing(self) -> str | None:
+        if self.price_table_version is None:
+            return "missing_price"
+        if self.quota_m2 is None:
+            return "missing_quota"
+        return None
+
+
+#: A province whose first residential parcel appeared after the run started.
+_UNKNOWN_PROVINCE = _ProvinceData(None, {}, None, None)
+
+
+@dataclass
+class RunSummary:
+    """What a run did. ``notices_created`` counts only new notices: a re-run reports 0."""
+
+    run_id: int
+    tax_year: int
+    province: str | None
+    rule_version: str
+    price_table_versions: dict[str, str]
+    parcels_seen: int = 0
+    notices_created: int = 0
+    #: Parcels assessed whose notice for the year already existed.
+    notices_existing: int = 0
+    exempt: int = 0
+    #: Sum of the amounts assessed in this run (new and existing notices), whole dong.
+    total_assessed: int = 0
+    missing_price: int = 0
+    missing_quota: int = 0
+    invalid_data: int = 0
+    #: Up to ``EXAMPLES`` skipped parcels as (parcel id, reason).
+    skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, batch: _Batch, created: int) -> None:
+        """Count a committed batch."""
+        self.parcels_seen += batch.seen
+        self.notices_created += created
+        self.notices_existing += len(batch.notices) - created
+        self.exempt += batch.exempt
+        self.total_assessed += batch.total
+        self.missing_price += batch.skipped["missing_price"]
+        self.missing_quota += batch.skipped["missing_quota"]
+        self.invalid_data += batch.skipped["invalid_data"]
+
+    @property
+    def skipped(self) -> int:
+        return self.missing_price + self.missing_quota + self.invalid_data
+
+    def lines(self) -> list[str]:
+        versions = ", ".join(f"{p} {v}" for p, v in sorted(self.price_table_versions.items()))
+        out = [
+            f"annual non-agricultural land use tax {self.tax_year}"
+            + (f", province {self.province}" if self.province else "")
+            + f" (run {self.run_id}, rule {self.rule_version})",
+            f"price tables: {versions or 'none'}",
+            f"residential parcels seen: {self.parcels_seen}",
+            f"notices created: {self.notices_created}; already present: {self.notices_existing}",
+            f"exempt (50,000 VND or less): {self.exempt}",
+            f"total assessed: {self.total_assessed:,} VND",
+            f"skipped: {self.skipped} (missing price {self.missing_price}, missing quota "
+            f"{self.missing_quota}, invalid data {self.invalid_data})",
+        ]
+        if self.skipped_examples:
+            shown = ", ".join(f"{pid} ({why})" for pid, why in self.skipped_examples[:10])
+            more = self.skipped - min(len(self.skipped_examples), 10)
+            out.append(f"skipped parcels: {shown}" + (f" and {more} more" if more > 0 else ""))
+        out.append(f"time: {self.seconds:.1f} s")
+        return out
+
+
+def run_annual_tax(year: int, *, province: str | None = None, progress: bool = False,
+                   batch_size: int = 20000) -> RunSummary:
+    """Assess and persist the year's notice of every residential parcel (of ``province``, or
+    all). Safe to re-run: existing notices are kept, never duplicated. One transaction per
+    batch; the run's counters are updated in the same transaction."""
+    if not 1900 <= year <= 9999:
+        raise AnnualTaxError(f"tax year {year} is out of range")
+    if batch_size < 1:
+        raise AnnualTaxError("batch size must be at least 1")
+    started = time.perf_counter()
+    jan1 = date(year, 1, 1)
+    try:
+        rule = tax_calc.rule_for("non_agricultural_tax", jan1)
+    except tax_calc.CaseError as err:
+        raise AnnualTaxError(str(err)) from err
+    # Read everything the batch needs before writing anything, so a configuration problem
+    # stops the run before it starts.
+    data = {p: _province_data(p, jan1) for p in _provinces(province)}
+    versions = {p: d.price_table_version for p, d in data.items() if d.price_table_version}
+    total = _count(province) if progress else None
+    run = AnnualTaxRun(tax_year=year, province=province, rule_version=rule.version,
+                       price_table_versions=versions)
+    db.session.add(run)
+    db.session.commit()
+    summary = RunSummary(run_id=run.id, tax_year=year, province=province,
+                         rule_version=rule.version, price_table_versions=versions)
+    static = _Static(year, rule.version, date(year, 10, 31), run.id, utcnow())
+    assess = _Assessor(data, jan1, rule.params["small_exemption"], summary)
+    engine = db.engine
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="parcel", desc=f"non-agricultural tax {year}")
+
+    def committed(batch: _Batch, created: int) -> None:
+        summary.add(batch, created)
+        if bar is not None:
+            bar.update(batch.seen)
+
+    try:
+        if engine.dialect.name == "postgresql":
+            _run_postgresql(engine, province, batch_size, assess, static, committed)
+        else:
+            _run_sqlite(engine, province, batch_size, assess, static, committed)
+    finally:
+        if bar is not None:
+            bar.close()
+    db.session.execute(
+        update(AnnualTaxRun).where(AnnualTaxRun.id == run.id).values(finished_at=utcnow())
+    )
+    db.session.commit()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass
+class _Batch:
+    """One batch of parcels, assessed: written and committed as one transaction."""
+
+    seen: int
+    #: (parcel id, holder id, amount, exempt, province)
+    notices: list[tuple[int, int, int, bool, str]]
+    skipped: dict[str, int]
+    exempt: int
+    total: int
+    payload: Any = None
+
+
+@dataclass(frozen=True)
+class _Static:
+    """The columns every notice of the run shares."""
+
+    tax_year: int
+    rule_version: str
+    due_on: date
+    run_id: int
+    created_at: datetime
+
+
+class _Assessor:
+    """Assesses a batch of parcel rows with the rules engine's fast path (pure; no I/O)."""
+
+    def __init__(self, data: dict[str, _ProvinceData], on: date, threshold: int | None,
+                 summary: RunSummary):
+        self.data = data
+        self.on = on
+        self.threshold = threshold
+        self.examples = summary.skipped_examples
+
+    def __call__(self, rows: Sequence[Any]) -> _Batch:
+        data, on, threshold = self.data, self.on, self.threshold
+        fast = tax_calc.annual_non_agricultural_tax
+        notices = []
+        skipped = {"missing_price": 0, "missing_quota": 0, "invalid_data": 0}
+        exempt = total = 0
+        for parcel_id, province, area, price_key, position, holder_id in rows:
+            pdata = data.get(province, _UNKNOWN_PROVINCE)
+            reason = pdata.missing
+            if reason is None:
+                price = pdata.prices.get((price_key, position))
+                if price is None:
+                    reason = "missing_price"
+                else:
+                    try:
+                        amount = fast(area, price, pdata.quota_m2, RESIDENTIAL, None, on)
+                    except tax_calc.CaseError:
+                        reason = "invalid_data"
+            if reason is not None:
+                skipped[reason] += 1
+                if len(self.examples) < EXAMPLES:
+                    self.examples.append((parcel_id, reason))
+                continue
+            # The fast path gives 0 exactly when the small-amount exemption applies (as the
+            # explained line does, an amount of 0 before it counts as exempt too).
+            is_exempt = threshold is not None and amount == 0
+            exempt += is_exempt
+            total += amount
+            notices.append((parcel_id, holder_id, amount, is_exempt, province))
+        return _Batch(len(rows), notices, skipped, exempt, total)
+
+
+def _count_batch(conn: Connection, batch: _Batch, created: int, run_id: int) -> None:
+    conn.execute(
+        update(AnnualTaxRun).where(AnnualTaxRun.id == run_id).values(
+            parcels_seen=AnnualTaxRun.parcels_seen + batch.seen,
+            notices_created=AnnualTaxRun.notices_created + created,
+            missing_price=AnnualTaxRun.missing_price + batch.skipped["missing_price"],
+            missing_quota=AnnualTaxRun.missing_quota + batch.skipped["missing_quota"],
+            invalid_data=AnnualTaxRun.invalid_data + batch.skipped["invalid_data"],
+        )
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _residential(province: str | None):
+    cond = [Parcel.land_type == RESIDENTIAL]
+    if province is not None:
+        cond.append(Parcel.province == province)
+    return cond
+
+
+def _provinces(province: str | None) -> list[str]:
+    return list(db.session.scalars(
+        select(Parcel.province).where(*_residential(province)).distinct()))
+
+
+def _count(province: str | None) -> int:
+    return db.session.scalar(select(func.count()).select_from(Parcel).where(*_residential(province)))
+
+
+def _province_data(province: str, on: date) -> _ProvinceData:
+    """The price map of the version in force on ``on`` (loaded once) and the province quota."""
+    version = db.session.scalar(
+        select(PriceTableVersion)
+        .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
+        .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
+        .limit(1)
+    )
+    prices: dict[tuple[str, int], Decimal] = {}
+    if version is not None:
+        rows = db.session.execute(
+            select(PriceEntry.price_key, PriceEntry.position, PriceEntry.price_per_m2).where(
+                PriceEntry.version_id == version.id, PriceEntry.land_type == RESIDENTIAL
+            )
+        )
+        prices = {(key, pos): Decimal(price) for key, pos, price in rows}
+    quota, quota_version = _province_quota(province, on)
+    return _ProvinceData(version.label if version else None, prices, quota, quota_version)
+
+
+def _province_quota(province: str, on: date) -> tuple[Decimal | None, str | None]:
+    """The province's residential quota on ``on``: the table's only row, or its row for
+    location "*". Parcels record no quota location, so a table listing several locations
+    without a "*" row cannot be applied and stops the run."""
+    table = data_table("quotas", province, on)
+    if table is None:
+        return None, None
+    rows = table.rows
+    chosen = next((r for r in rows if r["location"] == PROVINCE_WIDE), None)
+    if chosen is None and len(rows) == 1:
+        chosen = rows[0]
+    if chosen is None:
+        raise AnnualTaxError(
+            f"quota table {table.label} of {province} lists {len(rows)} locations and parcels "
+            f"record none; add a row for location {PROVINCE_WIDE!r} (the province-wide quota)"
+        )
+    return Decimal(chosen["quota_m2"]), table.label
+
+
+def _parcel_query(province: str | None):
+    return select(Parcel.id, Parcel.province, Parcel.area_m2, Parcel.price_key, Parcel.position,
+                  Parcel.holder_id).where(*_residential(province)).order_by(Parcel.id)
+
+
+# --------------------------------------------------------------------------- the two backends
+
+
+def _run_sqlite(engine: Engine, province: str | None, batch_size: int, assess: _Assessor,
+                static: _Static, committed: Callable[[_Batch, int], None]) -> None:
+    """One connection reads a page of parcels after the last id (keyset) and writes its
+    notices, one transaction per page. (A reader left open across the commits would hold
+    SQLite's lock against the writer, so there is no long-lived cursor here.)"""
+    stmt = _parcel_query(province).limit(batch_size)
+    last = 0
+    with engine.connect() as conn:
+        while True:
+            rows = conn.execute(stmt.where(Parcel.id > last)).all()
+            if not rows:
+                conn.rollback()
+                return
+            last = rows[-1][0]
+            batch = assess(rows)
+            created = _write_sqlite(conn, _sqlite_rows(batch, static, assess.data)) if batch.notices else 0
+            _count_batch(conn, batch, created, static.run_id)
+            conn.commit()
+            committed(batch, created)
+
+
+def _run_postgresql(engine: Engine, province: str | None, batch_size: int, assess: _Assessor,
+                    static: _Static, committed: Callable[[_Batch, int], None]) -> None:
+    """A server-side cursor streams the parcels on a connection of its own; this thread
+    assesses batch n+1 while a writer thread COPYs and commits batch n on a third."""
+    tails = {p: _copy_tail(d, static) for p, d in assess.data.items()}
+    writer = _Writer(engine, static, committed)
+    writer.start()
+    try:
+        with engine.connect() as reader:
+            result = reader.execution_options(stream_results=True, yield_per=batch_size) \
+                .execute(_parcel_query(province))
+            for rows in result.partitions():
+                batch = assess(rows)
+                batch.payload = _copy_text(batch, static, tails)
+                writer.put(batch)
+            reader.rollback()
+    except BaseException:
+        writer.stop()
+        raise
+    writer.finish()
+
+
+class _Writer(threading.Thread):
+    """Writes and commits the batches in order on its own connection. The first error stops
+    it and is raised again in the caller's thread by ``put`` or ``finish``."""
+
+    def __init__(self, engine: Engine, static: _Static,
+                 committed: Callable[[_Batch, int], None]):
+        super().__init__(name="annual-tax-writer", daemon=True)
+        self.engine = engine
+        self.static = static
+        self.committed = committed
+        self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+        self.write = _write_postgresql  # looked up now, so tests can replace it
+
+    def run(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                while (batch := self.queue.get()) is not None and not self.stopping.is_set():
+                    created = self.write(conn, batch.payload) if batch.notices else 0
+                    _count_batch(conn, batch, created, self.static.run_id)
+                    conn.commit()
+                    batch.payload = None
+                    self.committed(batch, created)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+            self.error = err
+
+    def put(self, batch: _Batch | None) -> None:
+        while True:
+            self._raise()
+            if not self.is_alive():
+                return
+            try:
+                self.queue.put(batch, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.put(None)
+        self.join()
+        self._raise()
+
+    def stop(self) -> None:
+        """Write nothing more (the caller failed); wait for the batch being written."""
+        self.stopping.set()
+        while self.is_alive():
+            try:
+                self.queue.put(None, timeout=0.2)
+            except queue.Full:
+                continue
+            break
+        self.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _copy_escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+_COPY_COLUMNS = ("code", "parcel_id", "holder_id", "amount", "exempt", "price_table_version",
+                 "quota_m2", "quota_version", "tax_year", "rule_version", "due_on", "created_at")
+
+
+def _copy_tail(pdata: _ProvinceData, s: _Static) -> str:
+    """The end of a COPY line, the same for every notice of a province in the run."""
+    if pdata.missing:
+        return ""
+    return "\t" + "\t".join(_copy_escape(str(v)) for v in (
+        pdata.price_table_version, pdata.quota_m2, pdata.quota_version, s.tax_year,
+        s.rule_version, s.due_on.isoformat(), s.created_at.isoformat())) + "\n"
+
+
+def _copy_text(batch: _Batch, s: _Static, tails: dict[str, str]) -> str:
+    """The batch's notices as COPY text (tab-separated)."""
+    year = s.tax_year
+    return "".join(
+        f"{annual_notice_code(year, pid)}\t{pid}\t{holder}\t{amount}\t{'t' if ex else 'f'}"
+        f"{tails[province]}"
+        for pid, holder, amount, ex, province in batch.notices
+    )
+
+
+def _write_postgresql(conn: Connection, payload: str) -> int:
+    """COPY the batch into a temporary table, then insert the notices not there yet."""
+    columns = ", ".join(_COPY_COLUMNS)
+    with conn.connection.driver_connection.cursor() as cur:
+        # The notice columns only: no id, so no sequence value is drawn for the copy.
+        cur.execute(
+            "CREATE TEMPORARY TABLE annual_tax_notices_load ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {columns} FROM annual_tax_notices WITH NO DATA"
+        )
+        with cur.copy(f"COPY annual_tax_notices_load ({columns}) FROM STDIN") as copy:
+            copy.write(payload)
+        cur.execute(
+            f"INSERT INTO annual_tax_notices ({columns}) "  # noqa: S608 - fixed column names
+            f"SELECT {columns} FROM annual_tax_notices_load "
+            "ON CONFLICT (parcel_id, tax_year) DO NOTHING"
+        )
+        return cur.rowcount
+
+
+def _sqlite_rows(batch: _Batch, s: _Static, data: dict[str, _ProvinceData],
+                 ) -> list[dict[str, Any]]:
+    rows = []
+    for pid, holder, amount, ex, province in batch.notices:
+        pdata = data[province]
+        rows.append({"code": annual_notice_code(s.tax_year, pid), "parcel_id": pid,
+                     "holder_id": holder, "amount": amount, "exempt": ex,
+                     "price_table_version": pdata.price_table_version,
+                     "quota_m2": pdata.quota_m2, "quota_version": pdata.quota_version,
+                     "tax_year": s.tax_year, "rule_version": s.rule_version,
+                     "due_on": s.due_on, "created_at": s.created_at})
+    return rows
+
+
+def _write_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    stmt = sqlite.insert(AnnualTaxNotice.__table__).on_conflict_do_nothing(
+        index_elements=["parcel_id", "tax_year"]
+    )
+    return conn.execute(stmt, rows).rowcount

@@ -1,0 +1,193 @@
+"""The JSON API drives the same flow; bad input gets one error shape and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.app.bank import notification
+from tests.conftest import PASSWORD
+
+
+def token(client, username):
+    response = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 201
+    return {"Authorization": "Bearer " + response.get_json()["token"]}
+
+
+def dossier_body(world, **changes):
+    body = {
+        "parcel_id": world.parcel_id,
+        "transferor": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"},
+        "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
+        "declared_price": 12_000_000_000,
+        "relationship": None,
+    }
+    body.update(changes)
+    return body
+
+
+def count(app, model):
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_whole_flow_over_the_api(app, world):
+    client = app.test_client()
+    registry = token(client, "registry")
+    created = client.post("/api/v1/dossiers", json=dossier_body(world), headers=registry)
+    assert created.status_code == 201, created.get_json()
+    dossier = created.get_json()
+    assert dossier["status"] == "awaiting_confirmation"
+    assert created.headers["Location"].endswith(f"/api/v1/dossiers/{dossier['code']}")
+    lines = {line["obligation"]: line for line in dossier["assessment"]["lines"]}
+    assert lines["registration_fee"]["amount"] == 60_000_000
+    assert lines["registration_fee"]["legal_basis"]
+    assert lines["personal_income_tax"]["explanation"]["vi"]
+
+    tax = token(client, "tax")
+    pending = client.get("/api/v1/assessments?status=pending", headers=tax).get_json()["items"]
+    assert [a["dossier_code"] for a in pending] == [dossier["code"]]
+    notice = client.post(f"/api/v1/assessments/{pending[0]['id']}/confirm", headers=tax)
+    assert notice.status_code == 201
+    notice = notice.get_json()
+    assert notice["total"] == 300_000_000 and notice["status"] == "unpaid"
+    again = client.post(f"/api/v1/assessments/{pending[0]['id']}/confirm", headers=tax)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+
+    buyer = token(client, "binh")
+    payment = client.post(f"/api/v1/notices/{notice['code']}/payments", headers=buyer)
+    assert payment.status_code == 201
+    payment = payment.get_json()
+    assert payment["status"] == "started" and "/checkout?" in payment["redirect_url"]
+    client.post("/bank/notify", data=notification(payment["ref"], payment["amount"]))
+    state = client.get(f"/api/v1/payments/{payment['ref']}", headers=buyer).get_json()
+    assert state["status"] == "succeeded" and state["receipt_number"]
+    receipt = client.get(f"/api/v1/receipts/{state['receipt_number']}", headers=buyer).get_json()
+    verified = client.post("/api/v1/receipts/verify", json={"token": receipt["token"]}).get_json()
+    assert verified["valid"] and verified["claims"]["total"] == 300_000_000
+    tampered = receipt["token"][:-4] + ("AAAA" if not receipt["token"].endswith("AAAA") else "BBBB")
+    refused = client.post("/api/v1/receipts/verify", json={"token": tampered})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "validation_failed"
+
+    done = client.post(f"/api/v1/dossiers/{dossier['code']}/complete", headers=registry)
+    assert done.status_code == 200 and done.get_json()["status"] == "completed"
+    events = client.get(f"/api/v1/dossiers/{dossier['code']}", headers=registry).get_json()["events"]
+    assert events[-1]["kind"] == "dossier_completed"
+
+
+def test_auto_confirmation_issues_the_notice_at_once(app, world):
+    client = app.test_client()
+    registry2 = token(client, "registry2")
+    body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=9_000_000_000)
+    dossier = client.post("/api/v1/dossiers", json=body, headers=registry2).get_json()
+    assert dossier["status"] == "awaiting_payment"
+    assert dossier["assessment"]["auto_confirmed"] is True
+    assert dossier["notice"]["total"] == 45_000_000 + 180_000_000
+
+
+def test_price_below_table_always_waits_for_an_officer(app, world):
+    client = app.test_client()
+    registry2 = token(client, "registry2")
+    # Table value: 80 m2 x 100,000,000 = 8 billion; declared 1 billion.
+    body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=1_000_000_000)
+    dossier = client.post("/api/v1/dossiers", json=body, headers=registry2).get_json()
+    assert dossier["status"] == "awaiting_confirmation"
+    assert "declared_price_below_table_price" in dossier["assessment"]["review_reasons"]
+    # The table value is the base, not the lower declared price.
+    lines = {line["obligation"]: line["amount"] for line in dossier["assessment"]["lines"]}
+    assert lines["registration_fee"] == 40_000_000
+
+
+def test_family_transfer_exempts_income_tax_only(app, world):
+    """A sale between parent and child: no income tax; the registration fee exemption is for
+    inheritance and gifts, not sales (Decree 10/2022 art. 10)."""
+    client = app.test_client()
+    registry2 = token(client, "registry2")
+    body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=9_000_000_000,
+                        relationship="parent_child")
+    dossier = client.post("/api/v1/dossiers", json=body, headers=registry2).get_json()
+    lines = {line["obligation"]: line for line in dossier["assessment"]["lines"]}
+    assert lines["personal_income_tax"]["amount"] == 0
+    assert lines["registration_fee"]["amount"] == 45_000_000
+    assert dossier["notice"]["total"] == 45_000_000
+
+
+BAD = [
+    ("missing parcel", {"parcel_id": None}, "parcel_id"),
+    ("parcel of another office", "other-office", "parcel_id"),
+    ("negative price", {"declared_price": -5}, "declared_price"),
+    ("price as text", {"declared_price": "12000"}, "declared_price"),
+    ("price as boolean", {"declared_price": True}, "declared_price"),
+    ("short citizen id", {"transferee": {"full_name": "B", "citizen_id": "123"}}, "transferee_citizen_id"),
+    ("no transferee", {"transferee": None}, "transferee"),
+    ("unknown relationship", {"relationship": "cousin"}, "relationship"),
+    ("same person twice", {"transferee": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"}},
+     "transferee_citizen_id"),
+    ("name does not match citizen id", {"transferee": {"full_name": "Someone Else", "citizen_id": "079085000002"}},
+     "transferee_name"),
+    ("transferor is not the holder", {"transferor": {"full_name": "Lê Văn Cường", "citizen_id": "079070000003"}},
+     "transferor_citizen_id"),
+]
+
+
+@pytest.mark.parametrize("case, change, field", BAD, ids=[b[0] for b in BAD])
+def test_bad_dossier_input_is_refused_and_changes_nothing(app, world, case, change, field):
+    from app.models import Dossier, Event, Party
+
+    client = app.test_client()
+    headers = token(client, "registry")
+    parties_before = count(app, Party)
+    if change == "other-office":
+        body = dossier_body(world, parcel_id=world.parcel2_id)
+    else:
+        body = dossier_body(world, **change)
+        if change.get("parcel_id", 0) is None:
+            del body["parcel_id"]
+    response = client.post("/api/v1/dossiers", json=body, headers=headers)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed" and error["message"]
+    assert field in error["fields"], error
+    assert count(app, Dossier) == 0 and count(app, Event) == 0
+    assert count(app, Party) == parties_before
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", "null"])
+def test_non_object_body_gets_the_error_shape(app, world, body):
+    client = app.test_client()
+    response = client.post("/api/v1/dossiers", data=body, content_type="application/json",
+                           headers=token(client, "registry"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_failed"
+
+
+def test_unknown_route_and_method_get_the_error_shape(app):
+    client = app.test_client()
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.put("/api/v1/tokens", json={})
+    assert wrong.status_code == 405 and "error" in wrong.get_json()
+
+
+def test_wrong_password_and_revoked_token(app, world):
+    client = app.test_client()
+    wrong = client.post("/api/v1/tokens", json={"username": "registry", "password": "nope"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "unauthorized"
+    headers = token(client, "registry")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.delete("/api/v1/tokens/current", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_openapi_document_lists_every_api_route(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {"/api/v1" + path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
+    routes = {
+        r.rule.replace("<int:", "<") for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/openapi.json"
+    }
+    assert routes == documented

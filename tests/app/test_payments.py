@@ -1,0 +1,175 @@
+"""Paying a notice: the bank's notification is the truth, checked in order (signature,
+order, amount, final state); duplicates end in one payment and one receipt."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.app.bank import TEST_SECRET, notification
+from tests.conftest import login, post_form
+
+
+def start(app, world, username="binh"):
+    """File, confirm and start paying a notice; returns (order ref, amount, notice code)."""
+    from app.extensions import db
+    from app.models import Notice
+    from app.services import paying
+
+    _code, notice_code = world.file_and_confirm()
+    with app.test_request_context():
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        order, _url = paying.start_payment(world.user(username), notice)
+        return order.ref, order.amount, notice_code
+
+
+def counts(app):
+    from app.extensions import db
+    from app.models import PaymentOrder, Receipt
+
+    with app.app_context():
+        succeeded = db.session.scalar(
+            select(func.count()).select_from(PaymentOrder).where(PaymentOrder.status == "succeeded")
+        )
+        receipts = db.session.scalar(select(func.count()).select_from(Receipt))
+        return succeeded, receipts
+
+
+def status_of(app, ref):
+    from app.extensions import db
+    from app.models import PaymentOrder
+
+    with app.app_context():
+        return db.session.scalar(select(PaymentOrder.status).where(PaymentOrder.ref == ref)).value
+
+
+def logged(app):
+    from app.extensions import db
+    from app.models import BankNotification
+
+    with app.app_context():
+        return [(n.order_ref, n.answer_code) for n in db.session.scalars(select(BankNotification).order_by(BankNotification.id))]
+
+
+# (case, how to spoil the notification, expected RspCode)
+REFUSALS = [
+    ("bad signature", lambda p: {**p, "lp_secure_hash": "0" * 128}, "97"),
+    ("missing signature", lambda p: {k: v for k, v in p.items() if k != "lp_secure_hash"}, "97"),
+    ("signed with another secret", None, "97"),
+    ("unknown order", "unknown", "01"),
+    ("wrong amount", "amount", "04"),
+]
+
+
+@pytest.mark.parametrize("case, spoil, code", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refused_notifications_change_nothing_and_are_logged(app, world, case, spoil, code):
+    ref, amount, _notice = start(app, world)
+    if spoil is None:
+        params = notification(ref, amount, secret="another-secret")
+    elif spoil == "unknown":
+        params = notification("LPNOSUCHORDER", amount)
+    elif spoil == "amount":
+        params = notification(ref, amount - 1)
+    else:
+        params = spoil(notification(ref, amount))
+    answer = app.test_client().post("/bank/notify", data=params).get_json()
+    assert answer["RspCode"] == code
+    assert status_of(app, ref) == "started"
+    assert counts(app) == (0, 0)
+    assert logged(app)[-1][1] == code
+
+
+def test_declined_payment_can_be_retried(app, world):
+    ref, amount, notice = start(app, world)
+    answer = app.test_client().post("/bank/notify", data=notification(ref, amount, code="51")).get_json()
+    assert answer["RspCode"] == "00"  # a processed failure is still acknowledged
+    assert status_of(app, ref) == "failed"
+    buyer = app.test_client()
+    login(buyer, "binh")
+    page = buyer.get(f"/me/notices/{notice}").get_data(as_text=True)
+    assert 'id="pay"' in page
+    response = post_form(buyer, f"/me/notices/{notice}", f"/me/notices/{notice}/pay")
+    assert response.status_code == 303
+    from app.extensions import db
+    from app.models import PaymentOrder
+
+    with app.app_context():
+        refs = db.session.scalars(select(PaymentOrder.ref).order_by(PaymentOrder.id)).all()
+    assert len(refs) == 2
+    second = refs[1]
+    assert app.test_client().post("/bank/notify", data=notification(second, amount)).get_json()["RspCode"] == "00"
+    assert counts(app) == (1, 1)
+
+
+def test_same_notification_twice_in_a_row_gives_one_payment(app, world):
+    ref, amount, _notice = start(app, world)
+    params = notification(ref, amount)
+    client = app.test_client()
+    first = client.post("/bank/notify", data=params).get_json()
+    second = client.post("/bank/notify", data=params).get_json()
+    assert first["RspCode"] == "00"
+    assert second["RspCode"] == "02"
+    assert counts(app) == (1, 1)
+
+
+def test_late_failure_after_success_is_ignored(app, world):
+    ref, amount, _notice = start(app, world)
+    client = app.test_client()
+    assert client.post("/bank/notify", data=notification(ref, amount)).get_json()["RspCode"] == "00"
+    assert client.post("/bank/notify", data=notification(ref, amount, code="51")).get_json()["RspCode"] == "02"
+    assert status_of(app, ref) == "succeeded"
+
+
+def test_money_is_conserved_per_line(app, world):
+    from app.extensions import db
+    from app.models import Notice
+
+    ref, amount, notice_code = start(app, world)
+    app.test_client().post("/bank/notify", data=notification(ref, amount))
+    with app.app_context():
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        for line in notice.lines:
+            assert line.amount == line.paid - line.refunded + line.outstanding
+            assert line.outstanding == 0
+        assert sum(line.paid for line in notice.lines) == amount
+
+
+def test_return_page_shows_state_but_changes_nothing(app, world):
+    from payments.signing import signed
+
+    ref, amount, _notice = start(app, world)
+    buyer = app.test_client()
+    login(buyer, "binh")
+    params = signed({"lp_version": "1", "lp_merchant_id": "LANDPAY", "lp_order_ref": ref,
+                     "lp_amount": str(amount), "lp_response_code": "00",
+                     "lp_transaction_no": "MB1", "lp_pay_date": "20261127100000"}, TEST_SECRET)
+    page = buyer.get("/me/bank-return", query_string=params)
+    assert page.status_code == 200
+    assert 'data-status="started"' in page.get_data(as_text=True)
+    assert status_of(app, ref) == "started"  # only the notification marks it paid
+    bad = {**params, "lp_secure_hash": "0" * 128}
+    assert buyer.get("/me/bank-return", query_string=bad).status_code == 404
+
+
+@pytest.mark.postgres
+def test_concurrent_duplicate_notifications_give_one_payment(pg_app, pg_world):
+    """The same notification delivered by several connections at once, on PostgreSQL."""
+    ref, amount, _notice = start(pg_app, pg_world)
+    params = notification(ref, amount)
+    answers = []
+    barrier = threading.Barrier(4)
+
+    def deliver():
+        client = pg_app.test_client()
+        barrier.wait()
+        answers.append(client.post("/bank/notify", data=params).get_json()["RspCode"])
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == ["00", "02", "02", "02"]
+    assert counts(pg_app) == (1, 1)

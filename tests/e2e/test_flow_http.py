@@ -1,0 +1,138 @@
+"""The whole flow over HTTP against separate processes: the web app (with its own
+database) and the mock bank (with its own), from filing to completion."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+
+from app.cli import DEMO_PASSWORD
+from payments.receipts import verify_receipt
+
+pytestmark = pytest.mark.e2e
+
+PAYS = "9704000000000018"
+DECLINES = "9704000000000026"
+NOTIFIES_TWICE = "9704000000000034"
+NEVER_NOTIFIES = "9704000000000042"
+
+
+class Api:
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.session = requests.Session()
+        response = self.session.post(f"{base}/api/v1/tokens", json={"username": username, "password": DEMO_PASSWORD},
+                                     timeout=10)
+        assert response.status_code == 201, response.text
+        self.session.headers["Authorization"] = "Bearer " + response.json()["token"]
+
+    def get(self, path):
+        return self.session.get(self.base + "/api/v1" + path, timeout=10)
+
+    def post(self, path, json=None):
+        return self.session.post(self.base + "/api/v1" + path, json=json, timeout=30)
+
+
+def file_dossier(stack, price=60_000_000_000) -> tuple[str, str]:
+    registry = Api(stack.app_url, "registry")
+    parcels = registry.get("/parcels").json()["items"]
+    parcel = next(p for p in parcels if p["holder"]["citizen_id"] == "079080000001")
+    created = registry.post("/dossiers", {
+        "parcel_id": parcel["id"],
+        "transferor": parcel["holder"],
+        "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
+        "declared_price": price,
+    })
+    assert created.status_code == 201, created.text
+    dossier = created.json()
+    if dossier["status"] == "awaiting_confirmation":
+        tax = Api(stack.app_url, "tax")
+        confirmed = tax.post(f"/assessments/{dossier['assessment']['id']}/confirm")
+        assert confirmed.status_code == 201, confirmed.text
+        notice = confirmed.json()["code"]
+    else:
+        notice = dossier["notice"]["code"]
+    return dossier["code"], notice
+
+
+def pay_at_bank(stack, redirect_url: str, account: str) -> dict:
+    """What the payer does on the bank's checkout page, through the bank's test hook."""
+    assert redirect_url.startswith(stack.bank_url + "/checkout?")
+    params = dict(parse_qsl(urlsplit(redirect_url).query))
+    response = requests.post(f"{stack.bank_url}/test/pay", data={**params, "test_account": account}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_transfer_filed_assessed_paid_confirmed_completed(stack):
+    code, notice = file_dossier(stack)
+    buyer = Api(stack.app_url, "binh")
+    shown = buyer.get(f"/notices/{notice}").json()
+    assert shown["status"] == "unpaid"
+    assert all(line["explanation"]["vi"] and line["legal_basis"] for line in shown["lines"])
+
+    payment = buyer.post(f"/notices/{notice}/payments").json()
+    bank = pay_at_bank(stack, payment["redirect_url"], PAYS)
+    assert bank["response_code"] == "00"
+    assert [n["rsp_code"] for n in bank["notifications"]] == ["00"]
+
+    # The browser's return only displays; the state was set by the notification.
+    state = buyer.get(f"/payments/{payment['ref']}").json()
+    assert state["status"] == "succeeded" and state["bank_ref"] == bank["transaction_no"]
+    receipt = buyer.get(f"/receipts/{state['receipt_number']}").json()
+    jwks = requests.get(f"{stack.app_url}/.well-known/jwks.json", timeout=10).json()
+    claims = verify_receipt(receipt["token"], jwks)  # offline: the published key alone
+    assert claims["notice_code"] == notice and claims["total"] == shown["total"]
+
+    registry = Api(stack.app_url, "registry")
+    proof = registry.get(f"/dossiers/{code}").json()
+    assert proof["status"] == "paid" and proof["payments"][0]["receipt_number"] == state["receipt_number"]
+    done = registry.post(f"/dossiers/{code}/complete")
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    kinds = [e["kind"] for e in registry.get(f"/dossiers/{code}").json()["events"]]
+    assert kinds[0] == "dossier_filed" and kinds[-1] == "dossier_completed"
+    assert "payment_confirmed" in kinds
+
+
+def test_declined_then_retried(stack):
+    _code, notice = file_dossier(stack)
+    buyer = Api(stack.app_url, "binh")
+    first = buyer.post(f"/notices/{notice}/payments").json()
+    declined = pay_at_bank(stack, first["redirect_url"], DECLINES)
+    assert declined["response_code"] == "51"
+    assert buyer.get(f"/payments/{first['ref']}").json()["status"] == "failed"
+    second = buyer.post(f"/notices/{notice}/payments").json()
+    assert second["ref"] != first["ref"]
+    pay_at_bank(stack, second["redirect_url"], PAYS)
+    assert buyer.get(f"/notices/{notice}").json()["status"] == "paid"
+
+
+def test_bank_notifying_twice_gives_one_payment_and_one_receipt(stack):
+    _code, notice = file_dossier(stack)
+    buyer = Api(stack.app_url, "binh")
+    payment = buyer.post(f"/notices/{notice}/payments").json()
+    bank = pay_at_bank(stack, payment["redirect_url"], NOTIFIES_TWICE)
+    answers = sorted(n["rsp_code"] for n in bank["notifications"])
+    assert answers == ["00", "02"]
+    replay = requests.post(f"{stack.bank_url}/test/renotify/{bank['transaction_no']}", timeout=30).json()
+    assert [n["rsp_code"] for n in replay["notifications"]] == ["02"]
+    shown = buyer.get(f"/notices/{notice}").json()
+    assert shown["status"] == "paid" and shown["outstanding"] == 0
+    assert sum(line["paid"] for line in shown["lines"]) == shown["total"]
+
+
+def test_missing_notification_is_settled_by_query_before_a_retry(stack):
+    """The bank took the money but never notified: a retry asks the bank first, so the
+    notice is not paid twice."""
+    _code, notice = file_dossier(stack)
+    buyer = Api(stack.app_url, "binh")
+    payment = buyer.post(f"/notices/{notice}/payments").json()
+    bank = pay_at_bank(stack, payment["redirect_url"], NEVER_NOTIFIES)
+    assert bank["response_code"] == "00" and bank["notifications"] == []
+    assert buyer.get(f"/payments/{payment['ref']}").json()["status"] == "started"
+    retry = buyer.post(f"/notices/{notice}/payments")
+    assert retry.status_code == 409, retry.text
+    assert buyer.get(f"/payments/{payment['ref']}").json()["status"] == "succeeded"
+    assert buyer.get(f"/notices/{notice}").json()["status"] == "paid"

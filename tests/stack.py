@@ -1,0 +1,105 @@
+"""Start the web app and the mock bank as separate processes on loopback, each with
+its own database, talking over real HTTP as in production."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "e2e-bank-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Stack:
+    app_url: str
+    bank_url: str
+    env: dict
+    procs: list = field(default_factory=list)
+    logs: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def start_stack(tmp: Path, database_url: str) -> Stack:
+    app_port, bank_port = free_port(), free_port()
+    app_url, bank_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bank_port}"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LANDPAY_", "MOCK_BANK_", "BANK_"))}
+    app_env = dict(
+        base,
+        LANDPAY_ENV="development",
+        DATABASE_URL=database_url,
+        SECRET_KEY="e2e-secret-key",
+        BANK_BASE_URL=bank_url,
+        BANK_SECRET=SECRET,
+        PUBLIC_BASE_URL=app_url,
+        RECEIPT_SIGNING_KEY_FILE=str(tmp / "receipt-key.pem"),
+        FLASK_APP="app",
+    )
+    bank_env = dict(
+        base,
+        MOCK_BANK_HOST="127.0.0.1",
+        MOCK_BANK_PORT=str(bank_port),
+        MOCK_BANK_DATABASE_URL=f"sqlite:///{tmp / 'bank.db'}",
+        MOCK_BANK_MERCHANTS=f"LANDPAY:{SECRET}:{app_url}/bank/notify",
+        MOCK_BANK_TEST_HOOKS="1",
+        MOCK_BANK_IPN_BACKOFF="0.2,0.4",
+        MOCK_BANK_IPN_DELAY="0.5",
+        MOCK_BANK_SECRET_KEY="e2e-bank-session-key",
+    )
+    flask = [sys.executable, "-m", "flask"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        done = subprocess.run(flask + command, cwd=ROOT, env=app_env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    stack = Stack(app_url, bank_url, app_env)
+    for name, cmd, env, url in (
+        ("bank", [sys.executable, "-m", "mock_bank"], bank_env, bank_url + "/"),
+        ("app", [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{app_port}", "--threads", "8",
+                 "--call", "app:create_app"], app_env, app_url + "/healthz"),
+    ):
+        log = tmp / f"{name}.log"
+        handle = log.open("w")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        stack.procs.append(proc)
+        stack.logs.append(log)
+        try:
+            wait_for(url, proc, log)
+        except Exception:
+            stack.stop()
+            raise
+    return stack
