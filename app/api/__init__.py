@@ -262,6 +262,22 @@ def verify():
     return jsonify({"valid": True, "claims": claims})
 
 
+@bp.post("/tax/assess")
+@api_auth()
+def assess_case():
+    """Assess any case with the rules engine (the same JSON as its command line); stores nothing."""
+    import tax_calc
+
+    data = json_body()
+    try:
+        result = tax_calc.assess(data)
+    except tax_calc.CaseError as err:
+        field = getattr(err, "field", None) or "case"
+        raise ValidationFailed(_("The case cannot be assessed: %(reason)s", reason=str(err)),
+                               fields={field: str(err)}) from None
+    return jsonify(result.to_dict())
+
+
 @bp.get("/openapi.json")
 def openapi():
     from app.api.openapi import document

@@ -58,7 +58,7 @@ def document() -> dict:
                                   "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
                                                  "declared_price": {"type": "integer", "minimum": 1},
                                                  "relationship": {"type": ["string", "null"], "enum": [
-                                                     None, "spouse", "parent_child", "parent_in_law", "adoptive_parent_child",
+                                                     None, "spouse", "parent_child", "parent_in_law_child_in_law", "adoptive_parent_child",
                                                      "grandparent_grandchild", "siblings"]},
                                                  "sole_residence": {"type": "boolean"}}},
                             ok_schema=_ref("Dossier"), errors=(401, 403, 422)),
@@ -73,6 +73,11 @@ def document() -> dict:
             "/assessments/{assessment_id}/confirm": {"post": _op("Confirm; issues the payment notice", tag="tax", ok=201,
                                                                  ok_schema=_ref("Notice"), errors=(401, 403, 404, 409),
                                                                  params=("assessment_id",))},
+            "/tax/assess": {"post": _op("Assess a case with the rules engine (nothing is stored); the case "
+                                        "format is the rules engine's command-line format", tag="tax",
+                                        body={"type": "object", "required": ["procedure"],
+                                              "properties": {"procedure": {"type": "string"}}},
+                                        errors=(401, 422))},
             "/notices": {"get": _op("Notices the user may see", tag="payment", errors=(401,))},
             "/notices/{code}": {"get": _op("One notice, each line explained", tag="payment", ok_schema=_ref("Notice"),
                                            params=("code",))},

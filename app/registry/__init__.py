@@ -25,7 +25,7 @@ RELATIONSHIP_CHOICES = [
     ("", _l("None (not family)")),
     ("spouse", _l("Spouses")),
     ("parent_child", _l("Parent and child")),
-    ("parent_in_law", _l("Parent-in-law and child-in-law")),
+    ("parent_in_law_child_in_law", _l("Parent-in-law and child-in-law")),
     ("adoptive_parent_child", _l("Adoptive parent and child")),
     ("grandparent_grandchild", _l("Grandparent and grandchild")),
     ("siblings", _l("Siblings")),

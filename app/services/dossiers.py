@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import tax_calc
+from tax_calc.rules import FAMILY_RELATIONSHIPS
 from app.deadlines import add_working_days
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
@@ -42,14 +43,8 @@ from app.services import workflow
 from app.services.data_import import adjustment_coefficient
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-RELATIONSHIPS = (
-    "spouse",
-    "parent_child",
-    "parent_in_law",
-    "adoptive_parent_child",
-    "grandparent_grandchild",
-    "siblings",
-)
+#: Family relationships that exempt a transfer: the rules engine's own list.
+RELATIONSHIPS = FAMILY_RELATIONSHIPS
 #: Days to pay after the notice (Decree 10/2022; Law on Tax Administration).
 NOTICE_PAYMENT_DAYS = 30
 

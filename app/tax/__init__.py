@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.auth import role_required
 from app.extensions import db
@@ -19,6 +22,36 @@ bp = Blueprint("tax", __name__)
 
 class ConfirmForm(FlaskForm):
     pass
+
+
+class CalculatorForm(FlaskForm):
+    case = TextAreaField(_l("Case (JSON)"), validators=[DataRequired(), Length(max=100_000)])
+
+
+@bp.route("/calculator", methods=["GET", "POST"])
+@role_required(Role.TAX_OFFICER, Role.REGISTRY_OFFICER, Role.ADMIN)
+def calculator():
+    """Assess any case with the rules engine and show each line explained; stores nothing."""
+    import json
+
+    import tax_calc
+
+    form = CalculatorForm()
+    result = error = None
+    if form.validate_on_submit():
+        try:
+            data = json.loads(form.case.data)
+            if not isinstance(data, dict):
+                raise ValueError(_("The case must be a JSON object."))
+            result = tax_calc.assess(data)
+        except json.JSONDecodeError as err:
+            error = _("Not valid JSON: %(reason)s", reason=err.msg)
+        except tax_calc.CaseError as err:
+            error = str(err)
+        except ValueError as err:
+            error = str(err)
+    status = 422 if (error or form.errors) else 200
+    return render_template("tax/calculator.html", form=form, result=result, error=error), status
 
 
 @bp.get("/")

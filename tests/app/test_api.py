@@ -191,3 +191,92 @@ def test_openapi_document_lists_every_api_route(app):
         if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/openapi.json"
     }
     assert routes == documented
+
+
+@pytest.mark.parametrize("relationship", [
+    "spouse", "parent_child", "adoptive_parent_child", "parent_in_law_child_in_law",
+    "grandparent_grandchild", "siblings",
+])
+def test_every_family_relationship_offered_is_understood_by_the_rules(app, world, relationship):
+    client = app.test_client()
+    body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=9_000_000_000,
+                        relationship=relationship)
+    response = client.post("/api/v1/dossiers", json=body, headers=token(client, "registry2"))
+    assert response.status_code == 201, response.get_json()
+    lines = {line["obligation"]: line for line in response.get_json()["assessment"]["lines"]}
+    assert lines["personal_income_tax"]["amount"] == 0
+
+
+def test_the_form_offers_exactly_the_relationships_the_rules_know():
+    from app.registry import RELATIONSHIP_CHOICES
+    from tax_calc.rules import FAMILY_RELATIONSHIPS
+
+    assert {value for value, _label in RELATIONSHIP_CHOICES if value} == set(FAMILY_RELATIONSHIPS)
+
+
+CASE = {"procedure": "transfer", "valid_on": "2026-11-27", "notice_date": "2026-11-27",
+        "province": "HCM", "price_table_version": "HCM-2026.1",
+        "parcels": [{"land_type": "residential", "area_m2": "120.5",
+                     "table_price_per_m2": 50000000, "adjustment_coefficient": "1.0"}],
+        "declared_price": 8000000000, "relationship": None, "sole_residence_183_days": False}
+
+
+def test_assess_any_case_through_the_api(app, world):
+    client = app.test_client()
+    headers = token(client, "tax")
+    result = client.post("/api/v1/tax/assess", json=CASE, headers=headers)
+    assert result.status_code == 200
+    lines = {line["obligation"]: line for line in result.get_json()["lines"]}
+    # 120.5 m2 x 50,000,000 = 6,025,000,000 < 8 billion declared: the contract price is the base.
+    assert lines["registration_fee"]["amount"] == 40_000_000
+    assert lines["personal_income_tax"]["amount"] == 160_000_000
+    bad = client.post("/api/v1/tax/assess", json={**CASE, "parcels": [{**CASE["parcels"][0], "area_m2": "-1"}]},
+                      headers=headers)
+    assert bad.status_code == 422
+    assert any("area_m2" in name for name in bad.get_json()["error"]["fields"])
+
+
+def test_calculator_page_explains_each_line(app, world):
+    import json
+
+    from tests.conftest import login, post_form
+
+    client = app.test_client()
+    login(client, "tax")
+    page = post_form(client, "/tax/calculator", "/tax/calculator", {"case": json.dumps(CASE)})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "calc-result" in html and "10/2022" in html
+    bad = post_form(client, "/tax/calculator", "/tax/calculator", {"case": json.dumps({**CASE, "procedure": "nope"})})
+    assert bad.status_code == 422 and "procedure" in bad.get_data(as_text=True)
+    broken = post_form(client, "/tax/calculator", "/tax/calculator", {"case": "{not json"})
+    assert broken.status_code == 422
+
+
+def test_stored_case_reproduces_the_assessment_after_a_new_table(app, world):
+    """The assessment keeps its case (prices, versions, valid date): re-running it later
+    gives the same lines even after a newer price table is imported."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    import tax_calc
+    from app.extensions import db
+    from app.models import Assessment, PriceEntry, PriceTableVersion
+
+    world.file()
+    with app.app_context():
+        version = PriceTableVersion(province="HCM", label="HCM-TEST-2", effective_from=date(2026, 6, 1),
+                                    source="test", checksum="1" * 64, parameters={})
+        db.session.add(version)
+        db.session.flush()
+        db.session.add(PriceEntry(version_id=version.id, price_key="Q1-LE-LOI", position=1,
+                                  land_type="residential", price_per_m2=900_000_000))
+        db.session.commit()
+        stored = db.session.scalar(select(Assessment))
+        again = tax_calc.assess(stored.case)
+        assert [(line.obligation, line.amount) for line in again.lines] == [
+            (line.obligation, line.amount) for line in stored.lines
+        ]
+        assert stored.price_table_version == "HCM-TEST-1"
+        assert stored.rule_versions["data"]["price_table"] == "HCM-TEST-1"
