@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -17,13 +17,14 @@ from payments.states import PaymentStatus
 class PaymentOrder(db.Model):
     __tablename__ = "payment_orders"
     __table_args__ = (
-        # At most one succeeded payment per notice, enforced by the database itself.
+        # At most one succeeded payment counts for a notice, enforced by the database itself;
+        # a second one the bank took anyway is kept, flagged for refund.
         Index(
             "uq_payment_orders_one_success",
             "notice_id",
             unique=True,
-            sqlite_where=text("status = 'succeeded'"),
-            postgresql_where=text("status = 'succeeded'"),
+            sqlite_where=text("status = 'succeeded' AND NOT needs_refund"),
+            postgresql_where=text("status = 'succeeded' AND NOT needs_refund"),
         ),
     )
 
@@ -41,6 +42,8 @@ class PaymentOrder(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The bank took this payment after the notice was already paid: to be refunded.
+    needs_refund: Mapped[bool] = mapped_column(Boolean, default=False)
 
     notice: Mapped[Notice] = relationship()
     created_by: Mapped[User | None] = relationship()

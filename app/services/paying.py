@@ -108,8 +108,10 @@ def _settle_from_query(order: PaymentOrder) -> None:
     except GatewayError:
         raise BadGateway(_("The bank cannot be reached; please try again in a moment.")) from None
     if result is None:
-        check_transition(order.status, PaymentStatus.CANCELLED)
-        order.status = PaymentStatus.CANCELLED
+        # The payer never confirmed at the bank. Expired, not cancelled: should the bank still
+        # take the money on that old checkout page, the late success is recorded, not lost.
+        check_transition(order.status, PaymentStatus.EXPIRED)
+        order.status = PaymentStatus.EXPIRED
         order.finished_at = datetime.now(UTC)
         return
     if result.amount == order.amount and result.response_code not in ("", None):
@@ -120,16 +122,27 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     """Move a locked, non-final order to its final state and, on success, pay the notice."""
     new = PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED
     check_transition(order.status, new)
+    notice = order.notice
+    dossier = notice.dossier
+    # Read before any change, so no half-changed order is flushed early.
+    already_paid = result.succeeded and notice.outstanding <= 0
+    order.needs_refund = already_paid
     order.status = new
     order.bank_ref = result.bank_ref
     order.response_code = result.response_code
     order.finished_at = result.paid_at or datetime.now(UTC)
-    notice = order.notice
-    dossier = notice.dossier
     if not result.succeeded:
         workflow.record(
             dossier, "payment_failed", actor_label=actor_label,
             data={"order_ref": order.ref, "response_code": result.response_code},
+        )
+        return
+    if already_paid:
+        # Paid already through another attempt: keep the money's trace and flag it for refund.
+        log.warning("payment %s received for notice %s that was already paid", order.ref, notice.code)
+        workflow.record(
+            dossier, "duplicate_payment_received", actor_label=actor_label,
+            data={"order_ref": order.ref, "bank_ref": order.bank_ref, "amount": order.amount},
         )
         return
     remaining = order.amount

@@ -302,6 +302,7 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('needs_refund', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_payment_orders_created_by_id_users')),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_payment_orders_notice_id_notices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_orders')),
@@ -310,7 +311,7 @@ def upgrade():
     )
     with op.batch_alter_table('payment_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_orders_notice_id'), ['notice_id'], unique=False)
-        batch_op.create_index('uq_payment_orders_one_success', ['notice_id'], unique=True, sqlite_where=sa.text("status = 'succeeded'"), postgresql_where=sa.text("status = 'succeeded'"))
+        batch_op.create_index('uq_payment_orders_one_success', ['notice_id'], unique=True, sqlite_where=sa.text("status = 'succeeded' AND NOT needs_refund"), postgresql_where=sa.text("status = 'succeeded' AND NOT needs_refund"))
 
     op.create_table('receipts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -340,7 +341,7 @@ def downgrade():
 
     op.drop_table('receipts')
     with op.batch_alter_table('payment_orders', schema=None) as batch_op:
-        batch_op.drop_index('uq_payment_orders_one_success', sqlite_where=sa.text("status = 'succeeded'"), postgresql_where=sa.text("status = 'succeeded'"))
+        batch_op.drop_index('uq_payment_orders_one_success', sqlite_where=sa.text("status = 'succeeded' AND NOT needs_refund"), postgresql_where=sa.text("status = 'succeeded' AND NOT needs_refund"))
         batch_op.drop_index(batch_op.f('ix_payment_orders_notice_id'))
 
     op.drop_table('payment_orders')

@@ -173,3 +173,34 @@ def test_concurrent_duplicate_notifications_give_one_payment(pg_app, pg_world):
         t.join(30)
     assert sorted(answers) == ["00", "02", "02", "02"]
     assert counts(pg_app) == (1, 1)
+
+
+def test_late_success_of_an_expired_attempt_is_kept_and_flagged_for_refund(app, world):
+    """The payer left a checkout page open, paid again in a new attempt, then confirmed the
+    old page too: the bank took the money twice. Nothing is lost: the second payment is
+    recorded, flagged for refund, and the notice is paid once with one receipt."""
+    from app.extensions import db
+    from app.models import Event, Notice, PaymentOrder
+    from app.services import paying
+
+    first, amount, notice_code = start(app, world)
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first))
+        order.status = "expired"  # what a retry does when the bank has no transaction yet
+        db.session.commit()
+    with app.test_request_context():
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        second, _url = paying.start_payment(world.user("binh"), notice)
+        second = second.ref
+    client = app.test_client()
+    assert client.post("/bank/notify", data=notification(second, amount)).get_json()["RspCode"] == "00"
+    assert client.post("/bank/notify", data=notification(first, amount)).get_json()["RspCode"] == "00"
+    with app.app_context():
+        orders = {o.ref: o for o in db.session.scalars(select(PaymentOrder))}
+        assert orders[second].status.value == "succeeded" and not orders[second].needs_refund
+        assert orders[first].status.value == "succeeded" and orders[first].needs_refund
+        notice = db.session.scalar(select(Notice))
+        assert sum(line.paid for line in notice.lines) == notice.total
+        kinds = [e.kind for e in db.session.scalars(select(Event))]
+        assert "duplicate_payment_received" in kinds
+    assert counts(app) == (2, 1)
