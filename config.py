@@ -8,6 +8,7 @@ the real ones.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -21,6 +22,18 @@ class ConfigError(RuntimeError):
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def instance_secret(name: str) -> str:
+    """A random secret kept in the instance folder, made on first use: development gets
+    real secrets without anyone writing one into the code or the environment."""
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 class Config:
@@ -70,22 +83,27 @@ class Config:
 
 class Development(Config):
     ENV_NAME = "development"
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
-    BANK_SECRET = _env("BANK_SECRET", "dev-bank-secret")
     SESSION_COOKIE_SECURE = False  # served over plain HTTP on loopback
     REMEMBER_COOKIE_SECURE = False
     RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "receipt-key.pem"))
+
+    @classmethod
+    def validate(cls) -> None:
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = instance_secret("secret-key")
+        if not cls.BANK_SECRET:
+            cls.BANK_SECRET = instance_secret("bank-secret")
 
 
 class Test(Development):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret"
-    BANK_SECRET = "test-bank-secret"
+    SECRET_KEY = "test-secret"  # noqa: S105 - the test suite's own value, never deployed
+    BANK_SECRET = "test-bank-secret"  # noqa: S105 - matches the tests' simulated bank
     WTF_CSRF_ENABLED = True
     RECEIPT_SIGNING_KEY_FILE = None
     # Fast hashing keeps the suite quick; every other environment uses scrypt.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name, not a secret
 
 
 class Production(Config):

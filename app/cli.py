@@ -28,8 +28,8 @@ def register_cli(app: Flask) -> None:
 def import_data(paths: tuple[Path, ...]) -> None:
     """Import versioned data files (price tables, coefficients, quotas, fees). Safe to re-run."""
     from app.services.data_import import ImportConflict, import_file
-    from tax_calc.tables import iter_data_files
     from tax_calc.errors import TableError
+    from tax_calc.tables import iter_data_files
 
     files = list(paths) or iter_data_files()
     for path in files:
@@ -67,7 +67,16 @@ def create_user(username, full_name, role, office_code, password) -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Load the sample data files and demo offices, parcels and users (not in production)."""
-    from app.models import Office, OfficeKind, Parcel, Party, PriceEntry, PriceTableVersion, Role, User
+    from app.models import (
+        Office,
+        OfficeKind,
+        Parcel,
+        Party,
+        PriceEntry,
+        PriceTableVersion,
+        Role,
+        User,
+    )
 
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("demo data is never seeded in production")

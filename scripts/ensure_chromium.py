@@ -15,8 +15,9 @@ def main() -> int:
         print("chromium is missing: install Debian's 'chromium' package for the browser tests", file=sys.stderr)
         return 0  # the browser tests then fail with the same message
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+    apt = shutil.which("apt-get") or "/usr/bin/apt-get"
+    subprocess.run([apt, "update", "-qq"], check=True, env=env)  # noqa: S603
+    subprocess.run([apt, "install", "-y", "-qq", "chromium"], check=True, env=env)  # noqa: S603
     return 0
 
 

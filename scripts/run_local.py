@@ -19,7 +19,6 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 APP_PORT = int(os.environ.get("LANDPAY_PORT", "5000"))
 BANK_PORT = int(os.environ.get("MOCK_BANK_PORT", "5001"))
-BANK_SECRET = os.environ.get("BANK_SECRET", "dev-bank-secret")
 
 
 def wait_for(url: str, timeout: float = 20) -> None:
@@ -34,6 +33,10 @@ def wait_for(url: str, timeout: float = 20) -> None:
 
 
 def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from config import instance_secret
+
+    bank_secret = os.environ.get("BANK_SECRET") or instance_secret("bank-secret")
     python = sys.executable
     app_url = f"http://127.0.0.1:{APP_PORT}"
     bank_url = f"http://127.0.0.1:{BANK_PORT}"
@@ -42,18 +45,19 @@ def main() -> int:
         MOCK_BANK_HOST="127.0.0.1",
         MOCK_BANK_PORT=str(BANK_PORT),
         MOCK_BANK_DATABASE_URL=f"sqlite:///{ROOT / 'instance' / 'mock_bank.db'}",
-        MOCK_BANK_MERCHANTS=f"LANDPAY:{BANK_SECRET}:{app_url}/bank/notify",
+        MOCK_BANK_MERCHANTS=f"LANDPAY:{bank_secret}:{app_url}/bank/notify",
+        MOCK_BANK_SECRET_KEY=os.environ.get("MOCK_BANK_SECRET_KEY") or instance_secret("mock-bank-key"),
     )
     app_env = dict(
         os.environ,
         LANDPAY_ENV=os.environ.get("LANDPAY_ENV", "development"),
         BANK_BASE_URL=bank_url,
-        BANK_SECRET=BANK_SECRET,
+        BANK_SECRET=bank_secret,
         PUBLIC_BASE_URL=app_url,
     )
     procs = [
-        subprocess.Popen([python, "-m", "mock_bank"], cwd=ROOT, env=bank_env),
-        subprocess.Popen(
+        subprocess.Popen([python, "-m", "mock_bank"], cwd=ROOT, env=bank_env),  # noqa: S603
+        subprocess.Popen(  # noqa: S603 - our own interpreter and modules
             [python, "-m", "waitress", "--listen", f"127.0.0.1:{APP_PORT}", "--threads", "8",
              "--call", "app:create_app"],
             cwd=ROOT, env=app_env,

@@ -83,8 +83,6 @@ def backend(request) -> str:
 
 @pytest.fixture
 def app(backend, database_urls):
-    from app import create_app
-    from app.extensions import db
 
     yield from _app(database_urls(backend))
 
@@ -130,10 +128,18 @@ class World:
         self.app = app
 
     def _build(self, db):
-        from app.models import (
-            Office, OfficeKind, Parcel, Party, PriceEntry, PriceTableVersion, Role, User,
-        )
         from datetime import date
+
+        from app.models import (
+            Office,
+            OfficeKind,
+            Parcel,
+            Party,
+            PriceEntry,
+            PriceTableVersion,
+            Role,
+            User,
+        )
 
         self.db = db
         version = PriceTableVersion(

@@ -17,12 +17,34 @@ from werkzeug.datastructures import MultiDict
 from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
-from app.models import Assessment, AssessmentStatus, Dossier, Notice, Parcel, PaymentOrder, Receipt, Role
+from app.models import (
+    Assessment,
+    AssessmentStatus,
+    Dossier,
+    Notice,
+    Parcel,
+    PaymentOrder,
+    Receipt,
+    Role,
+)
 from app.services import dossiers as svc
 from app.services import paying
 from app.services.keys import receipt_signer
-from app.services.scoping import assessments_for, dossiers_for, get_assessment, get_dossier, get_notice, notices_for
-from app.services.views import assessment_json, dossier_json, notice_json, payment_json, receipt_json
+from app.services.scoping import (
+    assessments_for,
+    dossiers_for,
+    get_assessment,
+    get_dossier,
+    get_notice,
+    notices_for,
+)
+from app.services.views import (
+    assessment_json,
+    dossier_json,
+    notice_json,
+    payment_json,
+    receipt_json,
+)
 from payments.errors import InvalidReceipt
 from payments.receipts import jwks, verify_receipt
 

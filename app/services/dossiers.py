@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import tax_calc
-from tax_calc.rules import FAMILY_RELATIONSHIPS
 from app.deadlines import add_working_days
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
@@ -41,6 +40,7 @@ from app.models import (
 )
 from app.services import workflow
 from app.services.data_import import adjustment_coefficient
+from tax_calc.rules import FAMILY_RELATIONSHIPS
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Family relationships that exempt a transfer: the rules engine's own list.

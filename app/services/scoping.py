@@ -3,9 +3,8 @@ through here, so a landholder sees only their own and an officer only their offi
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
-
 from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
 
 from app.errors import NotFound
 from app.extensions import db

@@ -79,7 +79,6 @@ def paid(app, world):
     """A paid dossier of office 1: seller 'an', buyer 'binh'; 'cuong' is a stranger."""
     from app.extensions import db
     from app.models import Assessment, PaymentOrder, Receipt
-    from app.services import paying
 
     code, notice_code = world.file_and_confirm()
     with app.app_context():
