@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_babel import format_decimal
 
 from config import Config, get_config
@@ -14,11 +14,12 @@ from config import Config, get_config
 def select_locale() -> str:
     from flask import current_app
 
+    # Vietnamese unless the user chose English in the header; the browser's language is not
+    # a choice (a public service in Vietnam speaks Vietnamese first).
     chosen = session.get("lang")
-    languages = current_app.config["LANGUAGES"]
-    if chosen in languages:
+    if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: type[Config] | str | None = None, overrides: dict | None = None) -> Flask:
@@ -74,6 +75,17 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     @app.template_filter("vnd")
     def vnd(amount: int | None) -> str:
         return "" if amount is None else format_decimal(amount, format="#,##0") + " ₫"
+
+    @app.template_filter("percent")
+    def percent(rate) -> str:
+        """A rate kept as exact text ("0.005") shown as a percentage ("0.5%"), without floats."""
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            value = (Decimal(str(rate)) * 100).normalize()
+        except InvalidOperation:
+            return str(rate)
+        return format_decimal(value, format="#,##0.####") + "%"
 
     @app.after_request
     def security_headers(response):

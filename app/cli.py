@@ -114,7 +114,8 @@ def seed_demo() -> None:
         office = registry_office if i < 3 else other_registry
         db.session.add(Parcel(
             province="HCM", map_sheet=str(10 + i), parcel_no=str(101 + i * 7),
-            address=(entry.label or entry.price_key) + ", TP. Hồ Chí Minh", land_type="residential",
+            address=f"Số {12 + i * 4} {(entry.label or entry.price_key).split(' (')[0]}, phường Sài Gòn, "
+            "TP. Hồ Chí Minh", land_type="residential",
             area_m2=areas[i], price_key=entry.price_key, position=entry.position,
             registry_office=office, holder=holders[i],
         ))

@@ -27,6 +27,12 @@ def _jsonable(value):
     return value
 
 
+def _segment_label(row) -> str:
+    """Street and segment as people read them: "Lê Lợi" or "Lê Lợi (A – B)"."""
+    segment = " – ".join(part for part in (row.segment_from, row.segment_to) if part)
+    return f"{row.street} ({segment})" if segment else row.street
+
+
 def import_file(path: str | Path) -> tuple[str, bool]:
     """Import one data file; returns (description, whether anything new was stored)."""
     raw = Path(path).read_bytes()
@@ -56,7 +62,7 @@ def import_file(path: str | Path) -> tuple[str, bool]:
             {
                 "version_id": version.id, "price_key": row.zone_code, "position": row.position,
                 "land_type": row.land_type, "price_per_m2": row.price_per_m2,
-                "label": f"{row.street} {row.segment_from}–{row.segment_to}".strip()[:300],
+                "label": _segment_label(row)[:300],
             }
             for row in table.rows
             if row.price_per_m2 is not None

@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask import current_app, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -96,6 +97,7 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
         description=f"Thanh toan thong bao {notice.code}",
         return_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("landholder.bank_return"),
         created_at=order.created_at,
+        locale="en" if str(get_locale()) == "en" else "vn",
     )
     db.session.commit()
     return order, url
