@@ -26,10 +26,10 @@ from sqlalchemy.engine import Connection, Engine
 
 import tax_calc
 from app.extensions import db
-from app.models import AnnualTaxNotice, AnnualTaxRun, Parcel, PriceEntry, PriceTableVersion
+from app.models import AnnualTaxNotice, AnnualTaxRun, Parcel, PriceEntry
 from app.models.annual import annual_notice_code
 from app.models.base import utcnow
-from app.services.data_import import data_table
+from app.services.data_import import data_table, price_version_in_force
 
 RESIDENTIAL = "residential"
 #: How many skipped parcels the summary names (all are counted).
@@ -279,12 +279,7 @@ def _count(province: str | None) -> int:
 
 def _province_data(province: str, on: date) -> _ProvinceData:
     """The price map of the version in force on ``on`` (loaded once) and the province quota."""
-    version = db.session.scalar(
-        select(PriceTableVersion)
-        .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
-        .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
-        .limit(1)
-    )
+    version = price_version_in_force(province, on)
     prices: dict[tuple[str, int], Decimal] = {}
     if version is not None:
         rows = db.session.execute(

@@ -97,6 +97,16 @@ def import_file(path: str | Path) -> tuple[str, bool]:
     return f"{meta.kind} {meta.version}: {len(rows)} rows", True
 
 
+def price_version_in_force(province: str, on) -> PriceTableVersion | None:
+    """The province's land price table in force on a date: the latest one effective by then."""
+    return db.session.scalar(
+        select(PriceTableVersion)
+        .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
+        .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
+        .limit(1)
+    )
+
+
 def data_table(kind: str, province: str, on) -> DataTable | None:
     return db.session.scalar(
         select(DataTable)

@@ -39,7 +39,7 @@ from app.models import (
     User,
 )
 from app.services import workflow
-from app.services.data_import import adjustment_coefficient
+from app.services.data_import import adjustment_coefficient, price_version_in_force
 from tax_calc.rules import FAMILY_RELATIONSHIPS
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -147,12 +147,7 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
 
 
 def _price_version(province: str, on: date) -> PriceTableVersion:
-    version = db.session.scalar(
-        select(PriceTableVersion)
-        .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
-        .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
-        .limit(1)
-    )
+    version = price_version_in_force(province, on)
     if version is None:
         raise ValidationFailed(
             _("No land price table is in force for this province on this date."),
