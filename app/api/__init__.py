@@ -13,6 +13,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms.fields import SelectChoice
 
 from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -149,7 +150,7 @@ def create_dossier():
         flat["sole_residence"] = "y"
     form = TransferForm(formdata=MultiDict(flat), meta={"csrf": False})
     form.parcel_id.choices = [
-        (p.id, p.label) for p in db.session.scalars(
+        SelectChoice(str(p.id), p.label) for p in db.session.scalars(
             select(Parcel).where(Parcel.registry_office_id == g.api_user.office_id)
         )
     ]

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
 from app.auth import role_required
@@ -22,13 +23,13 @@ bp = Blueprint("registry", __name__)
 
 CITIZEN_ID = Regexp(r"^\d{12}$", message=_l("A citizen id has 12 digits."))
 RELATIONSHIP_CHOICES = [
-    ("", _l("None (not family)")),
-    ("spouse", _l("Spouses")),
-    ("parent_child", _l("Parent and child")),
-    ("parent_in_law_child_in_law", _l("Parent-in-law and child-in-law")),
-    ("adoptive_parent_child", _l("Adoptive parent and child")),
-    ("grandparent_grandchild", _l("Grandparent and grandchild")),
-    ("siblings", _l("Siblings")),
+    SelectChoice("", _l("None (not family)")),
+    SelectChoice("spouse", _l("Spouses")),
+    SelectChoice("parent_child", _l("Parent and child")),
+    SelectChoice("parent_in_law_child_in_law", _l("Parent-in-law and child-in-law")),
+    SelectChoice("adoptive_parent_child", _l("Adoptive parent and child")),
+    SelectChoice("grandparent_grandchild", _l("Grandparent and grandchild")),
+    SelectChoice("siblings", _l("Siblings")),
 ]
 
 
@@ -79,7 +80,9 @@ def new_dossier():
     parcels = db.session.scalars(
         select(Parcel).where(Parcel.registry_office_id == current_user.office_id).order_by(Parcel.id)
     ).all()
-    form.parcel_id.choices = [(p.id, f"{p.label} — {p.address} ({p.holder.full_name})") for p in parcels]
+    form.parcel_id.choices = [
+        SelectChoice(str(p.id), f"{p.label} — {p.address} ({p.holder.full_name})") for p in parcels
+    ]
     if form.validate_on_submit():
         try:
             dossier = svc.file_transfer(current_user, transfer_input(form))

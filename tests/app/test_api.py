@@ -211,7 +211,7 @@ def test_the_form_offers_exactly_the_relationships_the_rules_know():
     from app.registry import RELATIONSHIP_CHOICES
     from tax_calc.rules import FAMILY_RELATIONSHIPS
 
-    assert {value for value, _label in RELATIONSHIP_CHOICES if value} == set(FAMILY_RELATIONSHIPS)
+    assert {choice.value for choice in RELATIONSHIP_CHOICES if choice.value} == set(FAMILY_RELATIONSHIPS)
 
 
 CASE = {"procedure": "transfer", "valid_on": "2026-11-27", "notice_date": "2026-11-27",
