@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.auth import role_required
 from app.errors import AppError
 from app.extensions import db
-from app.models import Dossier, DossierStatus, Parcel, Role
+from app.models import Dossier, DossierStatus, Notice, Parcel, PaymentOrder, Receipt, Role
 from app.services import dossiers as svc
 from app.services.scoping import dossiers_for, get_dossier
 
@@ -70,7 +70,18 @@ def inbox():
     if status in DossierStatus.__members__.values() or status in [s.value for s in DossierStatus]:
         query = query.where(Dossier.status == DossierStatus(status))
     dossiers = db.session.scalars(query.limit(200)).all()
-    return render_template("registry/inbox.html", dossiers=dossiers, status=status, statuses=list(DossierStatus))
+    # Proof of payment arrives by itself: paid dossiers with their receipts, oldest first.
+    ready = db.session.execute(
+        dossiers_for(current_user)
+        .add_columns(Receipt.number, Receipt.issued_at)
+        .join(Notice, Notice.dossier_id == Dossier.id)
+        .join(Receipt, Receipt.notice_id == Notice.id)
+        .join(PaymentOrder, PaymentOrder.id == Receipt.payment_id)
+        .where(Dossier.status == DossierStatus.PAID, PaymentOrder.needs_refund.is_(False))
+        .order_by(Receipt.issued_at)
+    ).all()
+    return render_template("registry/inbox.html", dossiers=dossiers, status=status,
+                           statuses=list(DossierStatus), ready=ready)
 
 
 @bp.route("/dossiers/new", methods=["GET", "POST"])

@@ -84,6 +84,9 @@ def test_transfer_flow_through_pages(app, world):
     assert qr.mimetype == "image/png" and qr.data[:8] == b"\x89PNG\r\n\x1a\n"
 
     # 6. The registry officer sees the proof and completes the dossier.
+    inbox = registry.get("/registry/").get_data(as_text=True)
+    ready = inbox[inbox.index('id="ready"'):inbox.index("</section>", inbox.index('id="ready"'))]
+    assert code in ready and number in ready  # the proof arrived in the inbox by itself
     assert number in registry.get(f"/registry/dossiers/{code}").get_data(as_text=True)
     response = post_form(registry, f"/registry/dossiers/{code}", f"/registry/dossiers/{code}/complete")
     assert response.status_code == 302
