@@ -266,17 +266,29 @@ def consolidated_option(parcels: Sequence[ConsolidatedParcel], quota: Decimal, l
 
 def consolidated_options(parcels: Sequence[ConsolidatedParcel], valid_on: date | None = None,
                          *, brute_force: bool = False) -> list[ConsolidatedOption]:
-    """Every permissible quota choice (one per distinct parcel location), each with the
-    cheapest allocation (the most expensive land fills the lowest brackets first); with
-    ``brute_force`` every ordering of the parcels is listed too (for checking, small n)."""
+    """Every permissible choice of quota (one per distinct parcel location), each with its
+    cheapest permissible order.
+
+    Circular 153/2011 art. 8 and its declaration form 03/TKTH-SDDPNN: the taxpayer chooses
+    the one location whose quota applies to the total, and the parcels at that location are
+    listed first; the rest follow in the order the taxpayer lists them. Within those bounds
+    the dearest land fills the lowest brackets first. With ``brute_force`` every permissible
+    order is listed instead (for checking, small n)."""
     p = _rule(valid_on).params
     choices: dict[tuple[str, Decimal], None] = {}
     for parcel in parcels:
         choices.setdefault((parcel.location, parcel.quota_m2), None)
-    greedy = tuple(sorted(range(len(parcels)), key=lambda i: (-parcels[i].price_per_m2, i)))
-    orders = list(permutations(range(len(parcels)))) if brute_force else [greedy]
-    return [consolidated_option(parcels, quota, loc, order, p)
-            for loc, quota in choices for order in orders]
+    options = []
+    for loc, quota in choices:
+        first = [i for i, parcel in enumerate(parcels) if parcel.location == loc]
+        rest = [i for i in range(len(parcels)) if parcels[i].location != loc]
+        if brute_force:
+            orders = [a + b for a in permutations(first) for b in permutations(rest)]
+        else:
+            dearest = lambda i: (-parcels[i].price_per_m2, i)  # noqa: E731
+            orders = [tuple(sorted(first, key=dearest)) + tuple(sorted(rest, key=dearest))]
+        options.extend(consolidated_option(parcels, quota, loc, order, p) for order in orders)
+    return options
 
 
 def cheapest(options: Sequence[ConsolidatedOption]) -> ConsolidatedOption:

@@ -107,26 +107,27 @@ def test_consolidated_declaration_example():
 
     Per parcel: A 100 m2 x 100,000,000 x 0.03% = 3,000,000;
                 B 300 m2 x 2,000,000 x 0.03% + 100 m2 x 2,000,000 x 0.07% = 320,000.
-    Consolidated, 500 m2 in total:
+    Consolidated, 500 m2 in total; the parcels at the chosen quota's location come first
+    (declaration form 03/TKTH-SDDPNN):
       quota of A (160): A 100 @0.03% 3,000,000; B 60 @0.03% 36,000, 320 @0.07% 448,000,
-                         20 @0.15% 60,000 -> 3,544,000
-      quota of B (300): A 100 @0.03% 3,000,000; B 200 @0.03% 120,000, 200 @0.07% 280,000
-                         -> 3,400,000 (cheapest)
-    Additional due: 3,400,000 - 3,320,000 = 80,000.
+                         20 @0.15% 60,000 -> 3,544,000 (cheapest)
+      quota of B (300): B 300 @0.03% 180,000, 100 @0.07% 140,000; A 100 @0.07% 7,000,000
+                         -> 7,320,000
+    Additional due: 3,544,000 - 3,320,000 = 224,000.
     """
     a = tax_calc.assess(consolidated())
     per = [ln.amount for ln in a.lines if ln.obligation == "non_agricultural_tax"]
     assert per == [3_000_000, 320_000]
     extra = a.to_dict()["consolidated"]
-    assert sorted(o["amount"] for o in extra["options"]) == [3_400_000, 3_544_000]
-    assert extra["chosen_location"] == "district-B" and extra["consolidated_tax"] == 3_400_000
+    assert sorted(o["amount"] for o in extra["options"]) == [3_544_000, 7_320_000]
+    assert extra["chosen_location"] == "district-A" and extra["consolidated_tax"] == 3_544_000
     add = a.line("non_agricultural_tax_consolidated")
-    assert add.amount == 80_000 and add.due_dates == (date(2027, 10, 31),)
-    assert a.total == 3_400_000
+    assert add.amount == 224_000 and add.due_dates == (date(2027, 10, 31),)
+    assert a.total == 3_544_000
 
 
 def test_consolidated_with_payments_already_made():
-    a = tax_calc.assess(consolidated(paid=[3_000_000, 400_000]))
+    a = tax_calc.assess(consolidated(paid=[3_000_000, 544_000]))
     assert a.line("non_agricultural_tax_consolidated").amount == 0
     assert a.to_dict()["consolidated"]["difference"] == 0
 

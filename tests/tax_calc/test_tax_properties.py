@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import permutations
 
 from helpers_tax import transfer_case
 from hypothesis import given, settings
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 
 import tax_calc
 from tax_calc import annual_non_agricultural_tax, non_agricultural_tax_line
-from tax_calc.nonagri import ConsolidatedParcel, cheapest, consolidated_options
-from tax_calc.rules import FAMILY_RELATIONSHIPS
+from tax_calc.nonagri import ConsolidatedParcel, cheapest, consolidated_option, consolidated_options
+from tax_calc.rules import FAMILY_RELATIONSHIPS, rule_for
 
 FAST = settings(max_examples=60, deadline=None)
 areas = st.decimals(min_value=Decimal("0"), max_value=Decimal("20000"), places=2)
@@ -140,8 +141,19 @@ def test_consolidated_choice_is_cheapest_by_brute_force(parcels):
                                   by_loc.setdefault(p.location, p.quota_m2), p.location)
                for p in parcels]
     chosen = cheapest(consolidated_options(parcels, date(2027, 1, 1)))
-    every = consolidated_options(parcels, date(2027, 1, 1), brute_force=True)
-    assert len(every) == len(by_loc) * len(list(__import__("itertools").permutations(parcels)))
+    # Brute force, enumerated here independently: every location's quota, with every order
+    # of all parcels in which that location's parcels come first (form 03/TKTH-SDDPNN).
+    params = rule_for("non_agricultural_tax", date(2027, 1, 1)).params
+    every = []
+    for loc, quota in by_loc.items():
+        first = {i for i, p in enumerate(parcels) if p.location == loc}
+        for order in permutations(range(len(parcels))):
+            if set(order[: len(first)]) == first:
+                every.append(consolidated_option(parcels, quota, loc, order, params))
+    assert chosen.location in by_loc
+    assert set(chosen.order[: sum(p.location == chosen.location for p in parcels)]) == {
+        i for i, p in enumerate(parcels) if p.location == chosen.location}
+    assert len(consolidated_options(parcels, date(2027, 1, 1), brute_force=True)) == len(every)
     assert chosen.amount_exact <= min(o.amount_exact for o in every)
     assert chosen.amount <= min(o.amount for o in every)
     assert sum(a for _, _, a, _ in chosen.allocation) == sum(p.area_m2 for p in parcels)
