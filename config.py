@@ -53,6 +53,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60  # one hour
     WTF_CSRF_TIME_LIMIT = 60 * 60
 
+    # No form or API body of ours comes near this; larger requests are refused with 413.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

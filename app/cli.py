@@ -20,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_data)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(check_pending_payments)
     app.cli.add_command(assess_annual_tax)
 
 
@@ -40,6 +41,32 @@ def import_data(paths: tuple[Path, ...]) -> None:
             raise click.ClickException(f"{path.name}: {err}") from err
         db.session.commit()
         click.echo(f"{path.name}: {message}")
+
+
+@click.command("check-pending-payments")
+@click.option("--older-than", "older_than", default=15, show_default=True,
+              help="Only orders started at least this many minutes ago.")
+def check_pending_payments(older_than: int) -> None:
+    """Ask the bank about payments whose notification has not come, and record the answers.
+
+    Run it every few minutes from the scheduler: a payment the bank took is never left
+    unconfirmed because its notification was lost."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.errors import BadGateway
+    from app.services.paying import settle, unsettled_orders
+
+    before = datetime.now(UTC) - timedelta(minutes=older_than)
+    ids = unsettled_orders(started_before=before)
+    for order_id in ids:
+        try:
+            for outcome in settle([order_id]):
+                click.echo(outcome)
+            db.session.commit()  # one order, one transaction
+        except BadGateway as err:
+            db.session.rollback()
+            raise click.ClickException(err.message) from err
+    click.echo(f"{len(ids)} pending payment(s) checked")
 
 
 @click.command("create-user")

@@ -142,6 +142,10 @@ def _find_key(jwk_set: Mapping[str, Any], kid: str) -> Ed25519PublicKey:
     raise InvalidReceipt(InvalidReceipt.UNKNOWN_KID, f"no Ed25519 key with kid {kid!r}")
 
 
+#: Far above any real receipt (about 1,000 characters); longer input is refused unread.
+MAX_TOKEN_LENGTH = 8000
+
+
 def verify_receipt(
     token: str, jwks: Mapping[str, Any], *, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -152,6 +156,8 @@ def verify_receipt(
     malformed = InvalidReceipt.MALFORMED
     if not isinstance(token, str):
         raise InvalidReceipt(malformed, "the receipt is not text")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidReceipt(malformed, "the receipt is too long")
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise InvalidReceipt(malformed, "a receipt has three dot-separated parts")
@@ -159,7 +165,7 @@ def verify_receipt(
         header = json.loads(b64url_decode(parts[0]))
         payload_bytes = b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, RecursionError) as exc:
         raise InvalidReceipt(malformed, "the receipt is not valid base64url JSON") from exc
     if not isinstance(header, dict):
         raise InvalidReceipt(malformed, "the receipt header is not an object")

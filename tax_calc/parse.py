@@ -42,6 +42,12 @@ _PARCEL_KEYS = {
 }
 
 
+#: No area (m2), price (dong) or count in a land case comes near a thousand trillion; larger
+#: input is a mistake, refused before any arithmetic (and before Decimal could overflow).
+MAGNITUDE_LIMIT = 10**15
+MAX_DECIMALS = 6
+
+
 def parse_date(value: Any, field: str, *, required: bool = True) -> date | None:
     if value is None:
         if required:
@@ -79,6 +85,10 @@ def parse_decimal(value: Any, field: str, *, required: bool = True, minimum: Dec
         raise CaseError(field, f"must be a decimal number, got {type(value).__name__}")
     if not dec.is_finite():
         raise CaseError(field, f"must be a finite number, got {value!r}")
+    if abs(dec) > MAGNITUDE_LIMIT:
+        raise CaseError(field, f"is too large (at most {MAGNITUDE_LIMIT:,}), got {value!r}")
+    if dec != 0 and dec.as_tuple().exponent < -MAX_DECIMALS:
+        raise CaseError(field, f"has more than {MAX_DECIMALS} decimal places: {value!r}")
     if positive and dec <= 0:
         raise CaseError(field, f"must be greater than 0, got {dec}")
     if minimum is not None and dec < minimum:
@@ -109,10 +119,14 @@ def parse_int(value: Any, field: str, *, required: bool = True, minimum: int | N
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise CaseError(field, f"must be an integer, got {value!r}")
+    if isinstance(value, str) and len(value.strip()) > 20:
+        raise CaseError(field, f"is too long for an integer: {value[:24]!r}...")
     try:
         num = int(value)
     except ValueError:
         raise CaseError(field, f"must be an integer, got {value!r}") from None
+    if abs(num) > MAGNITUDE_LIMIT:
+        raise CaseError(field, f"is too large (at most {MAGNITUDE_LIMIT:,}), got {num}")
     if minimum is not None and num < minimum:
         raise CaseError(field, f"must be at least {minimum}, got {num}")
     if maximum is not None and num > maximum:

@@ -51,7 +51,8 @@ def authenticate(username: str, password: str) -> User | None:
         # Spend the same time as a real check so usernames cannot be probed by timing.
         User(password_hash="").set_password(password)
         return None
-    if not user.active or not user.check_password(password):
+    # Check the password even for an inactive account, so timing does not tell them apart.
+    if not user.check_password(password) or not user.active:
         return None
     return user
 
@@ -89,7 +90,9 @@ def language(lang: str):
         abort(404)
     session["lang"] = lang
     target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
+    # Only a path on this site: no scheme, no host, no backslash or control characters.
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 32 for c in target)):
         target = "/"
     return redirect(target)
 

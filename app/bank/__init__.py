@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify, request
 
+from app.extensions import db
 from app.services import paying
+from payments.gateway import IpnCode, ipn_response
 
 bp = Blueprint("bank", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.post("/notify")
 def notify():
     params = request.form.to_dict() or request.args.to_dict()
-    return jsonify(paying.handle_notification(params))
+    try:
+        return jsonify(paying.handle_notification(params))
+    except Exception:
+        # The bank understands only its JSON codes: 99 makes it retry later.
+        db.session.rollback()
+        log.exception("bank notification could not be processed")
+        return jsonify(ipn_response(IpnCode.UNKNOWN))

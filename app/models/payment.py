@@ -57,7 +57,8 @@ class BankNotification(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    order_ref: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: Our order reference, only when the bank's signature was good.
+    order_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     answer_code: Mapped[str] = mapped_column(String(4))
     detail: Mapped[str] = mapped_column(Text)
     params: Mapped[dict] = mapped_column(JSON)

@@ -311,6 +311,11 @@ def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
     _require_role(officer, Role.REGISTRY_OFFICER)
     if dossier.registry_office_id != officer.office_id:
         raise Forbidden(_("This dossier belongs to another office."))
+    # Lock the row so two officers completing at once record one completion.
+    dossier = db.session.scalar(
+        select(Dossier).where(Dossier.id == dossier.id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
     workflow.move(dossier, DossierStatus.COMPLETED, actor=officer)
     dossier.completed_at = datetime.now(LOCAL_TZ)
     db.session.commit()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.errors import BadGateway, Conflict, Forbidden
 from app.extensions import db
@@ -51,32 +51,97 @@ def _order_ref() -> str:
     return "LP" + datetime.now(UTC).strftime("%y%m%d") + secrets.token_hex(5).upper()
 
 
-def _lock_order(ref: str) -> PaymentOrder | None:
+#: How long after it started an order may still turn into money at the bank: the bank's
+#: checkout page is valid for 15 minutes; the margin covers clocks and slow payers.
+OPEN_WINDOW = timedelta(minutes=30)
+
+
+# Locks are always taken in one order — the notice, then its payment orders — so a retry
+# and a notification for the same notice wait for each other instead of deadlocking.
+
+
+def _lock_notice(notice_id: int) -> Notice:
     return db.session.scalar(
-        select(PaymentOrder).where(PaymentOrder.ref == ref).with_for_update()
+        select(Notice).where(Notice.id == notice_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def _lock_order(order_id: int) -> PaymentOrder:
+    return db.session.scalar(
+        select(PaymentOrder).where(PaymentOrder.id == order_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def unsettled_orders(*, notice_id: int | None = None, started_before: datetime | None = None) -> list[int]:
+    """Orders that may still become (or already be) money at the bank without our knowing:
+    those still at the bank, and those we expired while the bank's page could still be paid."""
+    now = datetime.now(UTC)
+    query = select(PaymentOrder.id).where(
+        or_(
+            PaymentOrder.status == PaymentStatus.STARTED,
+            and_(PaymentOrder.status == PaymentStatus.EXPIRED, PaymentOrder.created_at > now - OPEN_WINDOW),
+        )
+    ).order_by(PaymentOrder.id)
+    if notice_id is not None:
+        query = query.where(PaymentOrder.notice_id == notice_id)
+    if started_before is not None:
+        query = query.where(PaymentOrder.created_at < started_before)
+    return list(db.session.scalars(query))
+
+
+def settle(order_ids: list[int], *, actor_label: str = "bank-query") -> list[str]:
+    """Ask the bank about each order, then apply each answer under the locks. The bank is
+    asked before any lock is taken, so no row stays locked while the network is slow.
+    Raises BadGateway when the bank cannot be reached. The caller commits."""
+    answers: list[tuple[int, BankResult | None]] = []
+    for order_id in order_ids:
+        ref = db.session.scalar(select(PaymentOrder.ref).where(PaymentOrder.id == order_id))
+        try:
+            answers.append((order_id, gateway().query(ref)))
+        except (GatewayError, SignatureError):
+            raise BadGateway(_("The bank cannot be reached; please try again in a moment.")) from None
+    outcomes = []
+    for order_id, result in answers:
+        notice_id = db.session.scalar(select(PaymentOrder.notice_id).where(PaymentOrder.id == order_id))
+        _lock_notice(notice_id)
+        order = _lock_order(order_id)
+        outcomes.append(_apply_query(order, result))
+    return outcomes
+
+
+def _apply_query(order: PaymentOrder, result: BankResult | None) -> str:
+    if result is None:
+        if order.status is PaymentStatus.STARTED:
+            # The payer never confirmed at the bank. Expired, not cancelled: should the bank
+            # still take the money on that old page, the late success is recorded, not lost.
+            check_transition(order.status, PaymentStatus.EXPIRED)
+            order.status = PaymentStatus.EXPIRED
+            order.finished_at = datetime.now(UTC)
+            return f"{order.ref}: not at the bank, expired"
+        return f"{order.ref}: not at the bank"
+    if result.amount != order.amount:
+        log.warning("bank reports %s dong for order %s of %s dong", result.amount, order.ref, order.amount)
+        return f"{order.ref}: amount differs at the bank, left for reconciliation"
+    if result.succeeded and order.status in (PaymentStatus.STARTED, PaymentStatus.EXPIRED):
+        _apply(order, result, actor_label="bank-query")
+        return f"{order.ref}: paid at the bank, recorded"
+    if not result.succeeded and order.status is PaymentStatus.STARTED:
+        _apply(order, result, actor_label="bank-query")
+        return f"{order.ref}: refused at the bank ({result.response_code})"
+    return f"{order.ref}: already {order.status.value}"
 
 
 def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
     """Create a payment order for the notice's outstanding amount; return it and the bank URL."""
     if user.role is not Role.LANDHOLDER:
         raise Forbidden(_("Only a landholder pays a notice."))
-    notice = db.session.scalar(
-        select(Notice).where(Notice.id == notice.id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # An earlier attempt may have been paid at the bank: ask before paying again.
+    settle(unsettled_orders(notice_id=notice.id))
+    notice = _lock_notice(notice.id)
     if notice.status is NoticeStatus.PAID or notice.outstanding <= 0:
-        raise Conflict(_("This notice is already paid."))
-    # An earlier attempt still open at the bank may have succeeded: ask before paying again.
-    for earlier in db.session.scalars(
-        select(PaymentOrder).where(
-            PaymentOrder.notice_id == notice.id, PaymentOrder.status == PaymentStatus.STARTED
-        )
-    ):
-        _settle_from_query(earlier)
-    if notice.status is NoticeStatus.PAID:
-        db.session.commit()
+        db.session.commit()  # keep what the bank told us
         raise Conflict(_("This notice is already paid."))
     order = PaymentOrder(
         ref=_order_ref(),
@@ -101,23 +166,6 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
     )
     db.session.commit()
     return order, url
-
-
-def _settle_from_query(order: PaymentOrder) -> None:
-    """Ask the bank about an open order and apply what it says (used before a retry)."""
-    try:
-        result = gateway().query(order.ref)
-    except GatewayError:
-        raise BadGateway(_("The bank cannot be reached; please try again in a moment.")) from None
-    if result is None:
-        # The payer never confirmed at the bank. Expired, not cancelled: should the bank still
-        # take the money on that old checkout page, the late success is recorded, not lost.
-        check_transition(order.status, PaymentStatus.EXPIRED)
-        order.status = PaymentStatus.EXPIRED
-        order.finished_at = datetime.now(UTC)
-        return
-    if result.amount == order.amount and result.response_code not in ("", None):
-        _apply(order, result, actor_label="bank-query")
 
 
 def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None:
@@ -194,9 +242,29 @@ def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
     return receipt
 
 
+#: What is kept of a notification we refuse: its protocol fields, each cut short.
+_KEPT_FIELDS = 20
+_KEPT_LENGTH = 128
+
+
+def _safe_params(params: dict[str, str]) -> dict[str, str]:
+    """The notification's fields worth keeping: no signature, bounded in number and size."""
+    kept = {}
+    for key, value in params.items():
+        if not key.startswith("lp_") or "hash" in key.lower() or "secure" in key.lower():
+            continue
+        kept[key[:40]] = str(value)[:_KEPT_LENGTH]
+        if len(kept) >= _KEPT_FIELDS:
+            break
+    return kept
+
+
 def handle_notification(params: dict[str, str]) -> dict:
-    """The bank's server-to-server notification; returns the JSON answer for the bank."""
-    safe_params = {k: v for k, v in params.items() if "hash" not in k.lower() and "secure" not in k.lower()}
+    """The bank's server-to-server notification; returns the JSON answer for the bank.
+
+    Checked in order: signature, order, amount, final state (docs/protocols/bank-gateway.md).
+    """
+    safe_params = _safe_params(params)
     result: BankResult | None = None
     signature_ok = True
     try:
@@ -204,9 +272,17 @@ def handle_notification(params: dict[str, str]) -> dict:
     except SignatureError:
         signature_ok = False
     except MalformedNotification:
-        return _log_answer(None, IpnCode.UNKNOWN, "malformed notification", safe_params)
+        log.warning("malformed bank notification refused")
+        return _log_answer(None, IpnCode.BAD_SIGNATURE, "malformed notification", safe_params)
 
-    order = _lock_order(result.order_ref) if result else None
+    order = None
+    if result is not None:
+        found = db.session.execute(
+            select(PaymentOrder.id, PaymentOrder.notice_id).where(PaymentOrder.ref == result.order_ref)
+        ).first()
+        if found is not None:
+            _lock_notice(found.notice_id)
+            order = _lock_order(found.id)
     code, new_status = decide_notification(
         result,
         order_found=order is not None,
@@ -214,14 +290,15 @@ def handle_notification(params: dict[str, str]) -> dict:
         order_status=order.status if order else None,
         signature_ok=signature_ok,
     )
-    ref = result.order_ref if result else params.get("lp_order_ref")
+    # Only a verified reference is kept as such; an unverified one stays in the bounded params.
+    ref = result.order_ref[:64] if result else None
     if code is IpnCode.OK and order is not None and new_status is not None:
         _apply(order, result, actor_label="bank")
-        detail = f"order {order.ref} -> {new_status.value}"
+        detail = f"order {order.ref} -> {order.status.value}"
     else:
         detail = f"refused: {code.name}"
         if code in (IpnCode.BAD_SIGNATURE, IpnCode.WRONG_AMOUNT):
-            log.warning("bank notification refused (%s) for order %s", code.name, ref)
+            log.warning("bank notification refused (%s) for order %s", code.name, ref or "?")
     return _log_answer(ref, code, detail, safe_params)
 
 

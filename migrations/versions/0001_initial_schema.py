@@ -20,7 +20,7 @@ def upgrade():
     op.create_table('bank_notifications',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('order_ref', sa.String(length=40), nullable=True),
+    sa.Column('order_ref', sa.String(length=64), nullable=True),
     sa.Column('answer_code', sa.String(length=4), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),

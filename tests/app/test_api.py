@@ -280,3 +280,19 @@ def test_stored_case_reproduces_the_assessment_after_a_new_table(app, world):
         ]
         assert stored.price_table_version == "HCM-TEST-1"
         assert stored.rule_versions["data"]["price_table"] == "HCM-TEST-1"
+
+
+def test_hostile_receipt_and_case_inputs_get_clear_errors(app, world):
+    import base64
+
+    client = app.test_client()
+    nested = base64.urlsafe_b64encode(b"[" * 3000).decode().rstrip("=")
+    response = client.post("/api/v1/receipts/verify", json={"token": nested + ".e30.AAAA"})
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_failed"
+    huge = client.post("/api/v1/receipts/verify", json={"token": "a." * 6000 + "b"})
+    assert huge.status_code == 422
+    headers = token(client, "tax")
+    big = client.post("/api/v1/tax/assess", headers=headers,
+                      json={**CASE, "parcels": [{**CASE["parcels"][0], "area_m2": "1e30"}]})
+    assert big.status_code == 422
+    assert "parcels[0].area_m2" in big.get_json()["error"]["fields"]

@@ -187,6 +187,8 @@ def test_late_success_of_an_expired_attempt_is_kept_and_flagged_for_refund(app, 
     with app.app_context():
         order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first))
         order.status = "expired"  # what a retry does when the bank has no transaction yet
+        # ... and long enough ago that the bank's page for it has closed (no query needed).
+        order.created_at = order.created_at - paying.OPEN_WINDOW
         db.session.commit()
     with app.test_request_context():
         notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
@@ -204,3 +206,101 @@ def test_late_success_of_an_expired_attempt_is_kept_and_flagged_for_refund(app, 
         kinds = [e.kind for e in db.session.scalars(select(Event))]
         assert "duplicate_payment_received" in kinds
     assert counts(app) == (2, 1)
+
+
+@pytest.mark.parametrize("ref, signed_ok, code", [
+    ("L" * 60, True, "01"),   # a long reference the protocol allows, signed: unknown order
+    ("L" * 500, False, "97"),  # an unsigned flood: refused, stored bounded
+])
+def test_odd_references_get_a_protocol_answer_not_an_error(app, world, ref, signed_ok, code):
+    from app.extensions import db
+    from app.models import BankNotification
+
+    params = notification(ref, 1000) if signed_ok else {"lp_order_ref": ref, "lp_amount": "1000",
+                                                          **{f"lp_x{i}": "y" * 5000 for i in range(50)}}
+    response = app.test_client().post("/bank/notify", data=params)
+    assert response.status_code == 200 and response.get_json()["RspCode"] == code
+    with app.app_context():
+        stored = db.session.scalar(select(BankNotification))
+        assert len(stored.params) <= 20 and all(len(v) <= 128 for v in stored.params.values())
+        assert stored.order_ref is None or len(stored.order_ref) <= 64
+
+
+@pytest.mark.postgres
+def test_two_orders_of_one_notice_paid_at_once(pg_app, pg_world):
+    """An expired attempt and a new one reported paid at the same moment: both answered,
+    one counts, the other is kept for refund; no error, no deadlock."""
+    from app.extensions import db
+    from app.models import Notice, PaymentOrder
+    from app.services import paying
+
+    first, amount, notice_code = start(pg_app, pg_world)
+    with pg_app.app_context():
+        order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first))
+        order.status = "expired"
+        order.created_at = order.created_at - paying.OPEN_WINDOW
+        db.session.commit()
+    with pg_app.test_request_context():
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        second = paying.start_payment(pg_world.user("binh"), notice)[0].ref
+    answers = []
+    barrier = threading.Barrier(2)
+
+    def deliver(ref):
+        client = pg_app.test_client()
+        barrier.wait()
+        response = client.post("/bank/notify", data=notification(ref, amount))
+        answers.append((response.status_code, response.get_json()["RspCode"]))
+
+    threads = [threading.Thread(target=deliver, args=(ref,)) for ref in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert answers == [(200, "00"), (200, "00")]
+    with pg_app.app_context():
+        orders = db.session.scalars(select(PaymentOrder)).all()
+        assert sorted(o.needs_refund for o in orders) == [False, True]
+        notice = db.session.scalar(select(Notice))
+        assert sum(line.paid for line in notice.lines) == notice.total
+    assert counts(pg_app) == (2, 1)
+
+
+@pytest.mark.postgres
+def test_two_officers_completing_at_once_record_one_completion(pg_app, pg_world):
+    from app.extensions import db
+    from app.models import Event
+    from app.services.dossiers import complete_dossier
+    from app.services.scoping import get_dossier
+
+    ref, amount, _notice = start(pg_app, pg_world)
+    pg_app.test_client().post("/bank/notify", data=notification(ref, amount))
+    with pg_app.app_context():
+        code = db.session.scalar(select(Event.dossier_id))
+        from app.models import Dossier
+
+        code = db.session.get(Dossier, code).code
+    results = []
+    barrier = threading.Barrier(2)
+
+    def complete():
+        with pg_app.app_context():
+            officer = pg_world.user("registry")
+            dossier = get_dossier(officer, code)
+            barrier.wait()
+            try:
+                complete_dossier(officer, dossier)
+                results.append("done")
+            except Exception as err:  # the loser is refused by the state machine
+                db.session.rollback()
+                results.append(type(err).__name__)
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == ["Conflict", "done"]
+    with pg_app.app_context():
+        kinds = [e.kind for e in db.session.scalars(select(Event))]
+        assert kinds.count("dossier_completed") == 1

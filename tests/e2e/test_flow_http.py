@@ -136,3 +136,24 @@ def test_missing_notification_is_settled_by_query_before_a_retry(stack):
     assert retry.status_code == 409, retry.text
     assert buyer.get(f"/payments/{payment['ref']}").json()["status"] == "succeeded"
     assert buyer.get(f"/notices/{notice}").json()["status"] == "paid"
+
+
+def test_worker_records_a_payment_whose_notification_never_came(stack):
+    """The scheduled `flask check-pending-payments` asks the bank and records the payment."""
+    import subprocess
+    import sys
+
+    from tests.stack import ROOT
+
+    _code, notice = file_dossier(stack)
+    buyer = Api(stack.app_url, "binh")
+    payment = buyer.post(f"/notices/{notice}/payments").json()
+    pay_at_bank(stack, payment["redirect_url"], NEVER_NOTIFIES)
+    assert buyer.get(f"/payments/{payment['ref']}").json()["status"] == "started"
+    done = subprocess.run([sys.executable, "-m", "flask", "check-pending-payments", "--older-than", "0"],
+                          cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"{payment['ref']}: paid at the bank, recorded" in done.stdout
+    state = buyer.get(f"/payments/{payment['ref']}").json()
+    assert state["status"] == "succeeded" and state["receipt_number"]
+    assert buyer.get(f"/notices/{notice}").json()["status"] == "paid"

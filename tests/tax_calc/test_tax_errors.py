@@ -16,6 +16,9 @@ from tax_calc import CaseError
         (transfer_case(parcel={"area_m2": "-1"}), "parcels[0].area_m2"),
         (transfer_case(parcel={"area_m2": 120.5}), "parcels[0].area_m2"),  # float refused
         (transfer_case(parcel={"area_m2": "abc"}), "parcels[0].area_m2"),
+        (transfer_case(parcel={"area_m2": "1e30"}), "parcels[0].area_m2"),  # absurdly large
+        (transfer_case(parcel={"area_m2": "1e-30"}), "parcels[0].area_m2"),  # absurdly precise
+        (transfer_case(declared_price="9" * 40), "declared_price"),
         (transfer_case(parcel={"table_price_per_m2": None}), "parcels[0].table_price_per_m2"),
         (transfer_case(parcel={"table_price_per_m2": "1.5"}), "parcels[0].table_price_per_m2"),
         (transfer_case(parcel={"adjustment_coefficient": "0"}),
