@@ -22,7 +22,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+def _session_scope():
+    """Key the scoped session by the application context itself, not by its id(): a
+    context's id can be reused by a later one, which must never find an old session."""
+    from flask.globals import app_ctx
+
+    return app_ctx._get_current_object()
+
+
+db = SQLAlchemy(model_class=Base, session_options={"scopefunc": _session_scope})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Dossier, DossierStatus, Notice, Parcel, PaymentOrder, Receipt, Role
 from app.services import dossiers as svc
 from app.services.scoping import dossiers_for, get_dossier
+from app.services.views import dossier_view
 
 bp = Blueprint("registry", __name__)
 
@@ -113,8 +114,6 @@ def new_dossier():
 @role_required(Role.REGISTRY_OFFICER, Role.ADMIN)
 def dossier(code: str):
     d = get_dossier(current_user, code)
-    from app.services.views import dossier_view
-
     return render_template("registry/dossier.html", **dossier_view(d), form=CompleteForm())
 
 

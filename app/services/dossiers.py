@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 import tax_calc
 from app.deadlines import add_working_days
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import (
     Assessment,
@@ -299,8 +299,6 @@ def confirm_assessment(officer: User, assessment: Assessment) -> Notice:
     if assessment.tax_office_id != officer.office_id:
         raise Forbidden(_("This assessment belongs to another tax office."))
     if assessment.status is not AssessmentStatus.PENDING:
-        from app.errors import Conflict
-
         raise Conflict(_("This assessment is already confirmed."))
     notice = _confirm(assessment, officer)
     db.session.commit()
