@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.auth import role_required
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Dossier, Notice, Receipt, Role
+from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
 from app.services import paying
 from app.services.scoping import dossiers_for, get_notice, notices_for
 from app.services.views import dossier_view
@@ -29,7 +29,13 @@ class PayForm(FlaskForm):
 def notices():
     items = db.session.scalars(notices_for(current_user).order_by(Notice.issued_at.desc())).all()
     dossiers = db.session.scalars(dossiers_for(current_user).order_by(Dossier.filed_at.desc())).all()
-    return render_template("landholder/notices.html", notices=items, dossiers=dossiers)
+    annual = db.session.scalars(
+        select(AnnualTaxNotice)
+        .where(AnnualTaxNotice.holder_id == current_user.party_id)
+        .order_by(AnnualTaxNotice.tax_year.desc(), AnnualTaxNotice.id)
+        .limit(100)
+    ).all()
+    return render_template("landholder/notices.html", notices=items, dossiers=dossiers, annual=annual)
 
 
 @bp.get("/notices/<code>")

@@ -263,3 +263,27 @@ def test_migration_created_the_tables_and_the_unique_key(app, setup):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_landholders_see_only_their_own_annual_notices(app, setup):
+    from tests.conftest import login
+
+    run(app)
+    mine = {code for code, *_rest, holder in notices(app).values() if holder == _party_id(app, "an")}
+    assert mine
+    seller = app.test_client()
+    login(seller, "an")
+    page = seller.get("/me/").get_data(as_text=True)
+    assert all(code in page for code in mine)
+    stranger = app.test_client()
+    login(stranger, "cuong")
+    page = stranger.get("/me/").get_data(as_text=True)
+    assert not any(code in page for code in mine)
+
+
+def _party_id(app, username):
+    from app.extensions import db
+    from app.models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.party_id).where(User.username == username))
