@@ -51,6 +51,11 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class TooManyRequests(AppError):
+    status = 429
+    code = "too_many_requests"
+
+
 class BadGateway(AppError):
     status = 502
     code = "bank_unavailable"

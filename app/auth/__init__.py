@@ -22,11 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.errors import Unauthorized
+from app.errors import TooManyRequests, Unauthorized
 from app.extensions import db
 from app.models import ApiToken, Role, User
 
@@ -45,23 +45,62 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+#: Wrong passwords in a row before an account is locked, and for how long.
+MAX_FAILED_LOGINS = 5
+LOCK_DURATION = timedelta(minutes=15)
+
+
+class AccountLocked(TooManyRequests):
+    code = "too_many_attempts"
+
+    def __init__(self):
+        super().__init__(
+            _("Too many wrong passwords. The account is locked for %(minutes)s minutes.",
+              minutes=int(LOCK_DURATION.total_seconds() // 60))
+        )
+
+
 def authenticate(username: str, password: str) -> User | None:
+    """The user if the password is right; None if not; AccountLocked after too many tries.
+
+    Failures are counted in the database (not in the process), so every web process
+    shares the count."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         # Spend the same time as a real check so usernames cannot be probed by timing.
         User(password_hash="").set_password(password)
         return None
-    # Check the password even for an inactive account, so timing does not tell them apart.
-    if not user.check_password(password) or not user.active:
-        return None
-    return user
+    now = datetime.now(UTC)
+    # Check the password even for an inactive or locked account: timing tells nothing.
+    good = user.check_password(password)
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked()
+    if good and user.active:
+        if user.failed_logins:
+            user.failed_logins = 0
+            db.session.commit()
+        return user
+    if not good:
+        db.session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        )
+        db.session.refresh(user)
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins = 0
+            user.locked_until = now + LOCK_DURATION
+        db.session.commit()
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data.strip(), form.password.data)
+        try:
+            user = authenticate(form.username.data.strip(), form.password.data)
+        except AccountLocked as err:
+            flash(err.message, "error")
+            return render_template("auth/login.html", form=form), err.status
         if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401

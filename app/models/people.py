@@ -55,6 +55,9 @@ class User(UserMixin, db.Model):
     #: A landholder's party record (their citizen id links them to their dossiers).
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Wrong passwords in a row; at the limit the account is locked for a while.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     office: Mapped[Office | None] = relationship()

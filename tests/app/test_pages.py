@@ -150,3 +150,30 @@ def test_vietnamese_catalogue_is_complete():
     assert missing == []
     for msgid, text in translated.items():
         assert re.findall(r"%\(\w+\)s", msgid) == re.findall(r"%\(\w+\)s", text), msgid
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(app, world):
+    from datetime import UTC, datetime, timedelta
+
+    from app.extensions import db
+    from app.models import User
+
+    client = app.test_client()
+    for _ in range(5):
+        token = csrf_token(client, "/login")
+        response = client.post("/login", data={"username": "binh", "password": "guess", "csrf_token": token})
+        assert response.status_code == 401
+    token = csrf_token(client, "/login")
+    from tests.conftest import PASSWORD
+
+    locked = client.post("/login", data={"username": "binh", "password": PASSWORD, "csrf_token": token})
+    assert locked.status_code == 429 and 'class="flash error"' in locked.get_data(as_text=True)
+    api = client.post("/api/v1/tokens", json={"username": "binh", "password": PASSWORD})
+    assert api.status_code == 429 and api.get_json()["error"]["code"] == "too_many_attempts"
+    with app.app_context():  # the lock ends by itself
+        user = db.session.scalar(select(User).where(User.username == "binh"))
+        user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.commit()
+    login(client, "binh")
+    with app.app_context():
+        assert db.session.scalar(select(User.failed_logins).where(User.username == "binh")) == 0
