@@ -157,3 +157,57 @@ def test_worker_records_a_payment_whose_notification_never_came(stack):
     state = buyer.get(f"/payments/{payment['ref']}").json()
     assert state["status"] == "succeeded" and state["receipt_number"]
     assert buyer.get(f"/notices/{notice}").json()["status"] == "paid"
+
+
+def test_two_web_processes_given_the_same_notification_at_once(stack, tmp_path):
+    """Several web processes share one PostgreSQL database: the same notification delivered
+    to two of them at the same moment still ends in one payment and one receipt."""
+    if not stack.env["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("several web processes share PostgreSQL; SQLite is the single-process default")
+    import subprocess
+    import sys
+    import threading
+    from datetime import UTC, datetime
+
+    from payments.signing import signed
+    from tests.stack import ROOT, SECRET, free_port, wait_for
+
+    port = free_port()
+    log = tmp_path / "second-app.log"
+    second = subprocess.Popen(
+        [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "8",
+         "--call", "app:create_app"],
+        cwd=ROOT, env=stack.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        second_url = f"http://127.0.0.1:{port}"
+        wait_for(second_url + "/healthz", second, log)
+        _code, notice = file_dossier(stack)
+        buyer = Api(stack.app_url, "binh")
+        payment = buyer.post(f"/notices/{notice}/payments").json()
+        params = signed({
+            "lp_version": "1", "lp_merchant_id": "LANDPAY", "lp_order_ref": payment["ref"],
+            "lp_amount": str(payment["amount"]), "lp_order_info": "Thanh toan",
+            "lp_response_code": "00", "lp_transaction_no": "MB" + payment["ref"][2:],
+            "lp_pay_date": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
+        }, SECRET)
+        answers = []
+        barrier = threading.Barrier(6)
+
+        def deliver(url):
+            barrier.wait()
+            answers.append(requests.post(url + "/bank/notify", data=params, timeout=30).json()["RspCode"])
+
+        threads = [threading.Thread(target=deliver, args=(url,))
+                   for url in (stack.app_url, second_url) * 3]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(answers) == ["00", "02", "02", "02", "02", "02"]
+        shown = buyer.get(f"/notices/{notice}").json()
+        assert shown["status"] == "paid" and sum(line["paid"] for line in shown["lines"]) == shown["total"]
+        payments = Api(stack.app_url, "registry").get(f"/dossiers/{_code}").json()["payments"]
+        assert [p["status"] for p in payments] == ["succeeded"] and payments[0]["receipt_number"]
+    finally:
+        second.terminate()
+        second.wait(10)
