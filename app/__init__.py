@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, session
+from flask import Flask, abort, has_request_context, request, session
 from flask_babel import format_decimal
 
 from config import Config, get_config
@@ -16,7 +16,7 @@ def select_locale() -> str:
 
     # Vietnamese unless the user chose English in the header; the browser's language is not
     # a choice (a public service in Vietnam speaks Vietnamese first).
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -86,6 +86,21 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
         except InvalidOperation:
             return str(rate)
         return format_decimal(value, format="#,##0.####") + "%"
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No text of ours ever contains NUL; PostgreSQL refuses it, so refuse it first."""
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value
+            for source in (request.args, request.form)
+            for key, values in source.lists()
+            for value in values
+        ):
+            abort(400)
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            if b"\\u0000" in raw or b"\x00" in raw:
+                abort(400)
 
     @app.after_request
     def security_headers(response):

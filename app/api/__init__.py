@@ -53,7 +53,10 @@ bp = Blueprint("api", __name__)
 
 
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting
+        data = None
     if not isinstance(data, dict):
         raise ValidationFailed(_("The request body must be a JSON object."))
     return data
@@ -199,13 +202,13 @@ def list_assessments():
     return jsonify({"items": [assessment_json(a) for a in db.session.scalars(query.limit(500))]})
 
 
-@bp.get("/assessments/<int:assessment_id>")
+@bp.get("/assessments/<int(max=2147483647):assessment_id>")
 @api_auth(Role.TAX_OFFICER)
 def get_assessment_(assessment_id: int):
     return jsonify(assessment_json(get_assessment(g.api_user, assessment_id)))
 
 
-@bp.post("/assessments/<int:assessment_id>/confirm")
+@bp.post("/assessments/<int(max=2147483647):assessment_id>/confirm")
 @api_auth(Role.TAX_OFFICER)
 def confirm_assessment(assessment_id: int):
     a = get_assessment(g.api_user, assessment_id)

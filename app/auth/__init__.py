@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -22,13 +23,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.errors import TooManyRequests, Unauthorized
 from app.extensions import db
-from app.models import ApiToken, Role, User
+from app.models import ApiToken, LoginThrottle, Role, User
 
 bp = Blueprint("auth", __name__)
 
@@ -45,50 +47,78 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-#: Wrong passwords in a row before an account is locked, and for how long.
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
+#: Failed logins for one username from one address before attempts are slowed down; the
+#: wait then doubles from BASE_DELAY up to MAX_DELAY. A username's failures from all
+#: addresses together are capped too, against guessing spread over many addresses.
+FAILURES_PER_ADDRESS = 5
+FAILURES_PER_ACCOUNT = 50
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
 
 
-class AccountLocked(TooManyRequests):
+class TooManyAttempts(TooManyRequests):
     code = "too_many_attempts"
 
     def __init__(self):
-        super().__init__(
-            _("Too many wrong passwords. The account is locked for %(minutes)s minutes.",
-              minutes=int(LOCK_DURATION.total_seconds() // 60))
-        )
+        super().__init__(_("Too many failed logins. Please wait a few minutes and try again."))
+
+
+def _throttle_keys(username: str) -> list[str]:
+    name = username.strip().casefold()
+    address = request.remote_addr or "-" if has_request_context() else "-"
+    return sorted({
+        hashlib.sha256(f"account|{name}".encode()).hexdigest(),
+        hashlib.sha256(f"address|{name}|{address}".encode()).hexdigest(),
+    })
+
+
+def _lock_throttles(keys: list[str]) -> dict[str, LoginThrottle]:
+    """The throttle rows of these keys, created if missing and locked (in key order, so
+    concurrent logins for one username queue up instead of all passing the check)."""
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    now = datetime.now(UTC)
+    db.session.execute(
+        insert(LoginThrottle)
+        .values([{"key": key, "failures": 0, "updated_at": now} for key in keys])
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    rows = db.session.scalars(
+        select(LoginThrottle).where(LoginThrottle.key.in_(keys)).order_by(LoginThrottle.key)
+        .with_for_update().execution_options(populate_existing=True)
+    ).all()
+    return {row.key: row for row in rows}
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user if the password is right; None if not; AccountLocked after too many tries.
+    """The user if the password is right, None if not; TooManyAttempts while slowed down.
 
-    Failures are counted in the database (not in the process), so every web process
-    shares the count."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        # Spend the same time as a real check so usernames cannot be probed by timing.
-        User(password_hash="").set_password(password)
-        return None
+    Unknown usernames go through the same steps as real ones, so neither the answer nor its
+    timing tells whether an account exists. The count lives in the database: every web
+    process shares it."""
+    keys = _throttle_keys(username)
+    account_key = hashlib.sha256(f"account|{username.strip().casefold()}".encode()).hexdigest()
+    throttles = _lock_throttles(keys)
     now = datetime.now(UTC)
-    # Check the password even for an inactive or locked account: timing tells nothing.
-    good = user.check_password(password)
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked()
-    if good and user.active:
-        if user.failed_logins:
-            user.failed_logins = 0
-            db.session.commit()
-        return user
-    if not good:
-        db.session.execute(
-            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        )
-        db.session.refresh(user)
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCK_DURATION
+    user = db.session.scalar(select(User).where(User.username == username))
+    good = user.check_password(password) if user else User(password_hash="").set_password(password)
+    blocked = any(t.blocked_until is not None and t.blocked_until > now for t in throttles.values())
+    if blocked:
         db.session.commit()
+        raise TooManyAttempts()
+    if good is True and user.active:
+        for throttle in throttles.values():
+            throttle.failures, throttle.blocked_until, throttle.updated_at = 0, None, now
+        db.session.commit()
+        return user
+    for key, throttle in throttles.items():
+        throttle.failures += 1
+        throttle.updated_at = now
+        limit = FAILURES_PER_ACCOUNT if key == account_key else FAILURES_PER_ADDRESS
+        if throttle.failures >= limit:
+            over = throttle.failures - limit
+            delay = min(MAX_DELAY, BASE_DELAY * (2 ** min(over, 10)))
+            throttle.blocked_until = now + delay
+    db.session.commit()
     return None
 
 
@@ -98,7 +128,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.username.data.strip(), form.password.data)
-        except AccountLocked as err:
+        except TooManyAttempts as err:
             flash(err.message, "error")
             return render_template("auth/login.html", form=form), err.status
         if user is None:

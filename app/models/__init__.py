@@ -2,7 +2,7 @@
 
 from app.models.annual import AnnualTaxNotice, AnnualTaxRun
 from app.models.payment import BankNotification, PaymentOrder, Receipt
-from app.models.people import ApiToken, Office, OfficeKind, Party, Role, User
+from app.models.people import ApiToken, LoginThrottle, Office, OfficeKind, Party, Role, User
 from app.models.registry import Dossier, DossierStatus, Event, OutboxMessage, Parcel
 from app.models.tax import (
     Assessment,
@@ -17,7 +17,7 @@ from app.models.tax import (
 )
 
 __all__ = [
-    "ApiToken", "Assessment", "AssessmentLine", "AssessmentStatus", "BankNotification", "DataTable",
+    "ApiToken", "Assessment", "AssessmentLine", "AssessmentStatus", "BankNotification", "DataTable", "LoginThrottle",
     "Dossier", "DossierStatus", "Event", "Notice", "NoticeLine", "NoticeStatus", "Office",
     "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
     "PriceTableVersion", "Receipt", "Role", "User",

@@ -42,6 +42,10 @@ class PaymentOrder(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Until when the bank's checkout page for this order can still be paid.
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the bank was last asked about this order (status query).
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The bank took this payment after the notice was already paid: to be refunded.
     needs_refund: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -55,9 +55,6 @@ class User(UserMixin, db.Model):
     #: A landholder's party record (their citizen id links them to their dossiers).
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: Wrong passwords in a row; at the limit the account is locked for a while.
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     office: Mapped[Office | None] = relationship()
@@ -87,6 +84,19 @@ class Party(db.Model):
     #: Citizen identity number (12 digits) or an organisation's tax code.
     citizen_id: Mapped[str] = mapped_column(String(20), unique=True)
     address: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted per key (a hash of the username, alone or with the client's
+    address), so guessing is slowed for every web process alike and unknown usernames are
+    treated exactly like real ones."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(db.Model):

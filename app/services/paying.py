@@ -75,13 +75,17 @@ def _lock_order(order_id: int) -> PaymentOrder:
 
 
 def unsettled_orders(*, notice_id: int | None = None, started_before: datetime | None = None) -> list[int]:
-    """Orders that may still become (or already be) money at the bank without our knowing:
-    those still at the bank, and those we expired while the bank's page could still be paid."""
-    now = datetime.now(UTC)
+    """Orders that may be (or still become) money at the bank without our knowing: those
+    still at the bank, and those we expired until the bank has been asked about them after
+    their checkout page closed."""
     query = select(PaymentOrder.id).where(
         or_(
             PaymentOrder.status == PaymentStatus.STARTED,
-            and_(PaymentOrder.status == PaymentStatus.EXPIRED, PaymentOrder.created_at > now - OPEN_WINDOW),
+            and_(
+                PaymentOrder.status == PaymentStatus.EXPIRED,
+                or_(PaymentOrder.checked_at.is_(None), PaymentOrder.open_until.is_(None),
+                    PaymentOrder.checked_at <= PaymentOrder.open_until),
+            ),
         )
     ).order_by(PaymentOrder.id)
     if notice_id is not None:
@@ -107,11 +111,12 @@ def settle(order_ids: list[int], *, actor_label: str = "bank-query") -> list[str
         notice_id = db.session.scalar(select(PaymentOrder.notice_id).where(PaymentOrder.id == order_id))
         _lock_notice(notice_id)
         order = _lock_order(order_id)
-        outcomes.append(_apply_query(order, result))
+        order.checked_at = datetime.now(UTC)
+        outcomes.append(_apply_query(order, result, actor_label=actor_label))
     return outcomes
 
 
-def _apply_query(order: PaymentOrder, result: BankResult | None) -> str:
+def _apply_query(order: PaymentOrder, result: BankResult | None, *, actor_label: str) -> str:
     if result is None:
         if order.status is PaymentStatus.STARTED:
             # The payer never confirmed at the bank. Expired, not cancelled: should the bank
@@ -125,10 +130,10 @@ def _apply_query(order: PaymentOrder, result: BankResult | None) -> str:
         log.warning("bank reports %s dong for order %s of %s dong", result.amount, order.ref, order.amount)
         return f"{order.ref}: amount differs at the bank, left for reconciliation"
     if result.succeeded and order.status in (PaymentStatus.STARTED, PaymentStatus.EXPIRED):
-        _apply(order, result, actor_label="bank-query")
+        _apply(order, result, actor_label=actor_label)
         return f"{order.ref}: paid at the bank, recorded"
     if not result.succeeded and order.status is PaymentStatus.STARTED:
-        _apply(order, result, actor_label="bank-query")
+        _apply(order, result, actor_label=actor_label)
         return f"{order.ref}: refused at the bank ({result.response_code})"
     return f"{order.ref}: already {order.status.value}"
 
@@ -143,12 +148,15 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
     if notice.status is NoticeStatus.PAID or notice.outstanding <= 0:
         db.session.commit()  # keep what the bank told us
         raise Conflict(_("This notice is already paid."))
+    now = datetime.now(UTC)
     order = PaymentOrder(
         ref=_order_ref(),
         notice=notice,
         amount=notice.outstanding,
         status=PaymentStatus.STARTED,
         created_by=user,
+        created_at=now,
+        open_until=now + OPEN_WINDOW,
     )
     db.session.add(order)
     db.session.flush()
@@ -203,6 +211,13 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
         remaining -= share
         if share:
             shares.append({"obligation": line.obligation, "amount": share})
+    if remaining > 0:
+        # More than the notice owed: keep the trace; the surplus is for refund.
+        log.warning("payment %s exceeds what notice %s owed by %s dong", order.ref, notice.code, remaining)
+        workflow.record(
+            dossier, "overpayment_received", actor_label=actor_label,
+            data={"order_ref": order.ref, "surplus": remaining},
+        )
     notice.status = NoticeStatus.PAID if notice.outstanding == 0 else NoticeStatus.UNPAID
     notice.paid_at = order.finished_at
     db.session.flush()
@@ -295,6 +310,15 @@ def handle_notification(params: dict[str, str]) -> dict:
     if code is IpnCode.OK and order is not None and new_status is not None:
         _apply(order, result, actor_label="bank")
         detail = f"order {order.ref} -> {order.status.value}"
+    elif (order is not None and result is not None and result.succeeded
+          and order.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)):
+        # The bank says it took money for an order we hold as failed: never silently dropped.
+        detail = f"success reported for {order.status.value} order {order.ref}: to reconcile"
+        log.warning("bank reports payment %s succeeded but it is %s", order.ref, order.status.value)
+        workflow.record(
+            order.notice.dossier, "payment_to_reconcile", actor_label="bank",
+            data={"order_ref": order.ref, "bank_ref": result.bank_ref, "amount": result.amount},
+        )
     else:
         detail = f"refused: {code.name}"
         if code in (IpnCode.BAD_SIGNATURE, IpnCode.WRONG_AMOUNT):

@@ -46,6 +46,8 @@ def calculator():
             result = tax_calc.assess(data)
         except json.JSONDecodeError as err:
             error = _("Not valid JSON: %(reason)s", reason=err.msg)
+        except RecursionError:
+            error = _("Not valid JSON: %(reason)s", reason="nested too deeply")
         except tax_calc.CaseError as err:
             error = str(err)
         except ValueError as err:
@@ -71,14 +73,14 @@ def queue():
     return render_template("tax/queue.html", pending=pending, recent=recent)
 
 
-@bp.get("/assessments/<int:assessment_id>")
+@bp.get("/assessments/<int(max=2147483647):assessment_id>")
 @role_required(Role.TAX_OFFICER, Role.ADMIN)
 def assessment(assessment_id: int):
     a = get_assessment(current_user, assessment_id)
     return render_template("tax/assessment.html", assessment=a, form=ConfirmForm())
 
 
-@bp.post("/assessments/<int:assessment_id>/confirm")
+@bp.post("/assessments/<int(max=2147483647):assessment_id>/confirm")
 @role_required(Role.TAX_OFFICER)
 def confirm(assessment_id: int):
     if not ConfirmForm().validate_on_submit():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -187,7 +189,7 @@ def test_openapi_document_lists_every_api_route(app):
     assert doc["openapi"].startswith("3.")
     documented = {"/api/v1" + path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
     routes = {
-        r.rule.replace("<int:", "<") for r in app.url_map.iter_rules()
+        re.sub(r"<int(\([^)]*\))?:", "<", r.rule) for r in app.url_map.iter_rules()
         if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/openapi.json"
     }
     assert routes == documented

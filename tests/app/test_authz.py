@@ -6,6 +6,8 @@ covers every route the app has, so a new route cannot be added without a rule he
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -69,8 +71,13 @@ USERS = ["registry", "registry2", "tax", "tax2", "admin", "an", "binh", "cuong"]
 ROUTE_PARAM_NAMES = ("code", "assessment_id", "ref", "number", "lang", "filename")
 
 
+def norm(rule: str) -> str:
+    """A rule with its converter arguments left out: <int(max=...):x> -> <int:x>."""
+    return re.sub(r"<(\w+)\([^)]*\):", r"<\1:", rule)
+
+
 def test_table_covers_every_route(app):
-    rules = {r.rule for r in app.url_map.iter_rules()}
+    rules = {norm(r.rule) for r in app.url_map.iter_rules()}
     assert rules == set(PAGES) | set(API)
 
 

@@ -152,11 +152,12 @@ def test_vietnamese_catalogue_is_complete():
         assert re.findall(r"%\(\w+\)s", msgid) == re.findall(r"%\(\w+\)s", text), msgid
 
 
-def test_repeated_wrong_passwords_lock_the_account_for_a_while(app, world):
+def test_repeated_wrong_passwords_slow_down_further_attempts(app, world):
     from datetime import UTC, datetime, timedelta
 
     from app.extensions import db
-    from app.models import User
+    from app.models import LoginThrottle
+    from tests.conftest import PASSWORD
 
     client = app.test_client()
     for _ in range(5):
@@ -164,16 +165,66 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(app, world):
         response = client.post("/login", data={"username": "binh", "password": "guess", "csrf_token": token})
         assert response.status_code == 401
     token = csrf_token(client, "/login")
-    from tests.conftest import PASSWORD
-
-    locked = client.post("/login", data={"username": "binh", "password": PASSWORD, "csrf_token": token})
-    assert locked.status_code == 429 and 'class="flash error"' in locked.get_data(as_text=True)
+    slowed = client.post("/login", data={"username": "binh", "password": PASSWORD, "csrf_token": token})
+    assert slowed.status_code == 429 and 'class="flash error"' in slowed.get_data(as_text=True)
     api = client.post("/api/v1/tokens", json={"username": "binh", "password": PASSWORD})
     assert api.status_code == 429 and api.get_json()["error"]["code"] == "too_many_attempts"
-    with app.app_context():  # the lock ends by itself
-        user = db.session.scalar(select(User).where(User.username == "binh"))
-        user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+    # An unknown username is treated the same way: the answers do not reveal which exist.
+    for _ in range(5):
+        assert client.post("/api/v1/tokens", json={"username": "nobody", "password": "x"}).status_code == 401
+    assert client.post("/api/v1/tokens", json={"username": "nobody", "password": "x"}).status_code == 429
+    with app.app_context():  # the wait ends by itself
+        for row in db.session.scalars(select(LoginThrottle)):
+            row.blocked_until = datetime.now(UTC) - timedelta(seconds=1)
         db.session.commit()
     login(client, "binh")
     with app.app_context():
-        assert db.session.scalar(select(User.failed_logins).where(User.username == "binh")) == 0
+        assert {t.failures for t in db.session.scalars(select(LoginThrottle))} >= {0}
+
+
+@pytest.mark.postgres
+def test_parallel_guesses_are_counted_one_by_one(pg_app, pg_world):
+    import threading
+
+    from app.extensions import db
+    from app.models import LoginThrottle
+
+    answers = []
+    barrier = threading.Barrier(12)
+
+    def guess():
+        client = pg_app.test_client()
+        barrier.wait()
+        answers.append(client.post("/api/v1/tokens", json={"username": "binh", "password": "guess"}).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(answers) == [401] * 5 + [429] * 7
+    with pg_app.app_context():
+        assert max(t.failures for t in db.session.scalars(select(LoginThrottle))) == 5
+
+
+@pytest.mark.parametrize("method, url, kwargs", [
+    ("post", "/login", {"data": {"username": "a\x00b", "password": "x"}}),
+    ("get", "/me/notices/TB%00X", {}),
+    ("get", "/verify?x=%00", {}),
+    ("post", "/api/v1/tokens", {"json": {"username": "a\u0000b", "password": "x"}}),
+])
+def test_nul_characters_are_refused_before_anything_runs(app, world, method, url, kwargs):
+    response = getattr(app.test_client(), method)(url, **kwargs)
+    assert response.status_code == 400
+
+
+def test_ids_beyond_the_integer_range_are_not_found(app, world):
+    client = app.test_client()
+    login(client, "tax")
+    assert client.get("/tax/assessments/9223372036854775808").status_code == 404
+
+
+def test_deeply_nested_json_is_a_clear_error(app, world):
+    body = "[" * 5000 + "]" * 5000
+    response = app.test_client().post("/api/v1/tokens", data=body, content_type="application/json")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_failed"

@@ -25,6 +25,14 @@ def start(app, world, username="binh"):
         return order.ref, order.amount, notice_code
 
 
+def close_and_check(order):
+    """As if the order's bank page had closed and the bank had been asked after that."""
+    from datetime import UTC, datetime, timedelta
+
+    order.checked_at = datetime.now(UTC)
+    order.open_until = order.checked_at - timedelta(seconds=1)
+
+
 def counts(app):
     from app.extensions import db
     from app.models import PaymentOrder, Receipt
@@ -187,8 +195,8 @@ def test_late_success_of_an_expired_attempt_is_kept_and_flagged_for_refund(app, 
     with app.app_context():
         order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first))
         order.status = "expired"  # what a retry does when the bank has no transaction yet
-        # ... and long enough ago that the bank's page for it has closed (no query needed).
-        order.created_at = order.created_at - paying.OPEN_WINDOW
+        # ... and the bank was asked again after its page closed (no query needed any more).
+        close_and_check(order)
         db.session.commit()
     with app.test_request_context():
         notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
@@ -238,7 +246,7 @@ def test_two_orders_of_one_notice_paid_at_once(pg_app, pg_world):
     with pg_app.app_context():
         order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first))
         order.status = "expired"
-        order.created_at = order.created_at - paying.OPEN_WINDOW
+        close_and_check(order)
         db.session.commit()
     with pg_app.test_request_context():
         notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
@@ -304,3 +312,75 @@ def test_two_officers_completing_at_once_record_one_completion(pg_app, pg_world)
     with pg_app.app_context():
         kinds = [e.kind for e in db.session.scalars(select(Event))]
         assert kinds.count("dossier_completed") == 1
+
+
+def test_which_orders_are_still_to_be_asked_about(app, world):
+    from datetime import UTC, datetime, timedelta
+
+    from app.extensions import db
+    from app.models import PaymentOrder
+    from app.services import paying
+
+    ref, _amount, _notice = start(app, world)
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == ref))
+        assert paying.unsettled_orders() == [order.id]  # still at the bank
+        order.status = "expired"
+        db.session.commit()
+        assert paying.unsettled_orders() == [order.id]  # its page may still be paid
+        order.checked_at = order.open_until - timedelta(minutes=1)
+        db.session.commit()
+        assert paying.unsettled_orders() == [order.id]  # asked, but before the page closed
+        close_and_check(order)
+        db.session.commit()
+        assert paying.unsettled_orders() == []  # asked after the page closed: settled
+        assert paying.unsettled_orders(started_before=datetime.now(UTC) - timedelta(hours=1)) == []
+
+
+def test_worker_goes_on_when_the_bank_cannot_answer_about_one_order(app, world, monkeypatch):
+    from app.extensions import db
+    from app.models import Notice, PaymentOrder
+    from app.services import paying
+    from payments.errors import GatewayError
+
+    first, _amount, _notice = start(app, world)
+    with app.app_context():
+        db.session.scalar(select(PaymentOrder)).status = "failed"  # let the notice be paid again
+        db.session.commit()
+    with app.test_request_context():
+        notice = db.session.scalar(select(Notice))
+        second = paying.start_payment(world.user("binh"), notice)[0].ref
+    with app.app_context():
+        db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == first)).status = "started"
+        db.session.commit()
+    real = paying.gateway
+
+    class Flaky:
+        def query(self, ref):
+            if ref == first:
+                raise GatewayError("timed out")
+            return None
+
+        def __getattr__(self, name):
+            return getattr(real(), name)
+
+    monkeypatch.setattr(paying, "gateway", Flaky)
+    result = app.test_cli_runner().invoke(args=["check-pending-payments", "--older-than", "0"])
+    assert result.exit_code == 1
+    assert f"{second}: not at the bank, expired" in result.output
+    assert "2 pending payment(s) checked, 1 not answered" in result.output
+    assert status_of(app, first) == "started" and status_of(app, second) == "expired"
+
+
+def test_success_reported_for_a_failed_order_is_kept_for_reconciliation(app, world):
+    from app.extensions import db
+    from app.models import Event
+
+    ref, amount, _notice = start(app, world)
+    client = app.test_client()
+    assert client.post("/bank/notify", data=notification(ref, amount, code="51")).get_json()["RspCode"] == "00"
+    assert client.post("/bank/notify", data=notification(ref, amount)).get_json()["RspCode"] == "02"
+    with app.app_context():
+        kinds = [e.kind for e in db.session.scalars(select(Event))]
+    assert "payment_to_reconcile" in kinds
+    assert status_of(app, ref) == "failed"
