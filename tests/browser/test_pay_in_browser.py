@@ -21,6 +21,17 @@ def login(page, stack, username):
     page.wait_for_url(re.compile(r".*/me/$"))
 
 
+def pay_at_the_bank(page, stack, account: str) -> str:
+    """From the notice page: pay, choose the test account at the bank, confirm, come back;
+    returns the payment state the return page shows."""
+    page.click("#pay")
+    page.wait_for_url(re.compile(re.escape(stack.bank_url) + r"/checkout"))
+    page.check(f"input[value='{account}']")
+    page.click("input.pay, button.pay")
+    page.wait_for_url(re.compile(re.escape(stack.app_url) + r"/me/bank-return"))
+    return page.get_attribute("#payment-state", "data-status")
+
+
 def test_landholder_pays_and_gets_the_receipt(stack, page, tmp_path):
     _code, notice = file_dossier(stack)
     login(page, stack, "binh")
@@ -30,12 +41,7 @@ def test_landholder_pays_and_gets_the_receipt(stack, page, tmp_path):
     # Each amount is explained with its legal basis.
     assert "10/2022" in page.inner_text("table.lines")
 
-    page.click("#pay")
-    page.wait_for_url(re.compile(re.escape(stack.bank_url) + r"/checkout"))
-    page.check("input[value='9704000000000018']")
-    page.click("input.pay, button.pay")
-    page.wait_for_url(re.compile(re.escape(stack.app_url) + r"/me/bank-return"))
-    assert page.get_attribute("#payment-state", "data-status") == "succeeded"
+    assert pay_at_the_bank(page, stack, "9704000000000018") == "succeeded"
 
     page.click("#receipt-link")
     page.wait_for_selector("#receipt-number")
@@ -50,11 +56,6 @@ def test_declined_payment_shows_retry(stack, page):
     _code, notice = file_dossier(stack)
     login(page, stack, "binh")
     page.goto(f"{stack.app_url}/me/notices/{notice}")
-    page.click("#pay")
-    page.wait_for_url(re.compile(re.escape(stack.bank_url) + r"/checkout"))
-    page.check("input[value='9704000000000026']")
-    page.click("input.pay, button.pay")
-    page.wait_for_url(re.compile(re.escape(stack.app_url) + r"/me/bank-return"))
-    assert page.get_attribute("#payment-state", "data-status") == "failed"
+    assert pay_at_the_bank(page, stack, "9704000000000026") == "failed"
     page.click("#payment-state a")
     assert page.is_visible("#pay")
