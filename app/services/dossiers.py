@@ -30,7 +30,6 @@ from app.models import (
     Notice,
     NoticeLine,
     NoticeStatus,
-    Office,
     Parcel,
     Party,
     PriceEntry,
@@ -318,7 +317,3 @@ def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
     dossier.completed_at = datetime.now(LOCAL_TZ)
     db.session.commit()
     return dossier
-
-
-def office_by_code(code: str) -> Office | None:
-    return db.session.scalar(select(Office).where(Office.code == code))

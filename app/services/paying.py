@@ -35,7 +35,7 @@ from payments.errors import GatewayError, MalformedNotification, SignatureError
 from payments.gateway import BankGateway, BankResult, IpnCode, ipn_response
 from payments.ipn import decide_notification
 from payments.receipts import build_receipt_claims
-from payments.states import FINAL, PaymentStatus, check_transition
+from payments.states import PaymentStatus, check_transition
 
 log = logging.getLogger(__name__)
 
@@ -339,7 +339,3 @@ def order_for_return(params: dict[str, str]) -> PaymentOrder | None:
     except (SignatureError, MalformedNotification):
         return None
     return db.session.scalar(select(PaymentOrder).where(PaymentOrder.ref == result.order_ref))
-
-
-def is_final(order: PaymentOrder) -> bool:
-    return order.status in FINAL
