@@ -1,5 +1,5 @@
 """Throughput of tax_calc on one core: the transfer case and the annual non-agricultural
-tax fast path (goal: at least 100,000 parcels a second), with peak memory.
+tax fast path (goal: at least 200,000 parcels a second on one core), with peak memory.
 
 Run: python bench/bench_tax_calc.py [--parcels N] [--transfers N]
 Prints figures only; nothing here asserts on timing.

@@ -6,12 +6,14 @@ explanation in Vietnamese and English. No Flask, no database: plain functions an
 dataclasses over ``Decimal``. See docs/tax-rules.md and docs/tax-cli.md.
 """
 
+from .due import schedule
 from .engine import assess, late_interest
 from .errors import CaseError, TableError
-from .model import Assessment, Case, FeeItem, House, Line, Parcel
+from .model import Assessment, Case, DueTerm, FeeItem, House, Line, Parcel, ReviewReason
 from .money import ROUNDING_RULE, ROUNDING_TEXT, round_dong
 from .nonagri import (
     ConsolidatedParcel,
+    annual_due_date,
     annual_non_agricultural_tax,
     consolidated_options,
     non_agricultural_tax_line,
@@ -25,14 +27,17 @@ __all__ = [
     "ROUNDING_TEXT",
     "Assessment",
     "Case",
+    "DueTerm",
     "CaseError",
     "ConsolidatedParcel",
     "FeeItem",
     "House",
     "Line",
     "Parcel",
+    "ReviewReason",
     "Rule",
     "TableError",
+    "annual_due_date",
     "annual_non_agricultural_tax",
     "assess",
     "case_from_dict",
@@ -41,4 +46,5 @@ __all__ = [
     "non_agricultural_tax_line",
     "round_dong",
     "rule_for",
+    "schedule",
 ]

@@ -83,6 +83,42 @@ class Case:
 
 
 @dataclass(frozen=True)
+class DueTerm:
+    """When a share of a line falls due: ``days_after_notice`` days after the notice is
+    issued, or on the fixed date ``on``. ``share`` is the fraction of the line's amount; the
+    last term of a line takes whatever the earlier ones left, so the parts add up."""
+
+    share: Decimal
+    days_after_notice: int | None = None
+    on: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"share": str(self.share), "days_after_notice": self.days_after_notice,
+                "on": self.on.isoformat() if self.on else None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DueTerm:
+        on = d.get("on")
+        return cls(Decimal(d["share"]), d.get("days_after_notice"),
+                   date.fromisoformat(on) if on else None)
+
+
+@dataclass(frozen=True)
+class ReviewReason:
+    """Why an assessment must wait for a tax officer: a code, the input concerned, and the
+    reason in both languages."""
+
+    code: str
+    field: str
+    text_vi: str
+    text_en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "field": self.field, "text_vi": self.text_vi,
+                "text_en": self.text_en}
+
+
+@dataclass(frozen=True)
 class Line:
     """One obligation amount, traceable to its rule, legal basis and inputs."""
 
@@ -98,6 +134,7 @@ class Line:
     explanation_en: str
     due_dates: tuple[date, ...] = ()
     installments: tuple[tuple[date | None, int], ...] = ()
+    due_terms: tuple[DueTerm, ...] = ()
     exemption: str | None = None
     rounding: str = ROUNDING_RULE
     parcel_id: str | None = None
@@ -120,6 +157,7 @@ class Line:
                 {"due_date": d.isoformat() if d else None, "amount": a}
                 for d, a in self.installments
             ],
+            "due_terms": [t.to_dict() for t in self.due_terms],
             "exemption": self.exemption,
             "parcel_id": self.parcel_id,
             "explanation_vi": self.explanation_vi,
@@ -139,6 +177,7 @@ class Assessment:
     province: str | None = None
     notice_date: date | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())
+    review_reasons: tuple[ReviewReason, ...] = ()
 
     @property
     def total(self) -> int:
@@ -161,6 +200,7 @@ class Assessment:
             "rule_versions": {code: version for code, version in self.rule_versions},
             "total": self.total,
             "lines": [ln.to_dict() for ln in self.lines],
+            "review_reasons": [r.to_dict() for r in self.review_reasons],
             **{k: jsonable(v) for k, v in self.extra},
         }
 

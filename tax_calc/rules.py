@@ -25,6 +25,9 @@ class Rule:
     effective_to: date | None
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     note: str = ""
+    #: True while the rule's figures are not yet checked against the published text: every
+    #: assessment that uses it waits for an officer (review reason ``rule_unverified``).
+    unverified: bool = False
 
     def covers(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -89,6 +92,7 @@ RULES: tuple[Rule, ...] = (
         {"share": D("0.70")},
         note="Effective date to verify against the published decree; other recognition "
              "percentages by period of use are not implemented (unverified).",
+        unverified=True,
     ),
     Rule(
         "land_use_levy_debt", "LUL-DEBT-2024.08",
@@ -110,25 +114,40 @@ RULES: tuple[Rule, ...] = (
         "between 0.25% and 3%; one-time rent for the lease term)",
         date(2024, 8, 1), None,
         {"min_rate": D("0.0025"), "max_rate": D("0.03"), "first_due_days": 30,
-         "table_term_years": 70},
+         "table_term_years": 70, "max_lease_years": 99,
+         "later_years_due": ((5, 31),), "later_years_due_halves": ((5, 31), (10, 31))},
     ),
     Rule(
         "non_agricultural_tax", "NAT-2012.1",
         "Law 48/2010/QH12 art. 7 (rates); Decree 53/2011/ND-CP; Circular 153/2011/TT-BTC "
         "art. 7-8",
-        date(2012, 1, 1), date(2026, 6, 30),
-        {"rates": (D("0.0003"), D("0.0007"), D("0.0015")), "bracket_multiples": (1, 3),
+        date(2012, 1, 1), date(2020, 6, 30),
+        {"rates": (D("0.0003"), D("0.0007"), D("0.0015")), "bracket_multiples": (1, 4),
          "flat_business": D("0.0003"), "misused": D("0.0015"), "encroached": D("0.002"),
-         "apartment": D("0.0003"), "small_exemption": None, "first_due_days": 30},
+         "apartment": D("0.0003"), "small_exemption": None, "first_due_days": 30,
+         "annual_due": (10, 31)},
+    ),
+    Rule(
+        "non_agricultural_tax", "NAT-2020.07",
+        "Law 48/2010/QH12 art. 7 (rates); Decree 53/2011/ND-CP; Circular 153/2011/TT-BTC "
+        "art. 7-8; Law 38/2019/QH14 art. 79(2)(a) (annual tax of 50,000 or less exempt for "
+        "households and individuals; in force 01/07/2020, art. 151(1))",
+        date(2020, 7, 1), date(2026, 6, 30),
+        {"rates": (D("0.0003"), D("0.0007"), D("0.0015")), "bracket_multiples": (1, 4),
+         "flat_business": D("0.0003"), "misused": D("0.0015"), "encroached": D("0.002"),
+         "apartment": D("0.0003"), "small_exemption": 50_000, "first_due_days": 30,
+         "annual_due": (10, 31)},
     ),
     Rule(
         "non_agricultural_tax", "NAT-2026.07",
         "Law 48/2010/QH12 art. 7 (rates); Decree 53/2011/ND-CP; Circular 153/2011/TT-BTC "
-        "art. 7-8; Decree 252/2026/ND-CP art. 32(2)(c) (annual tax of 50,000 or less exempt)",
+        "art. 7-8; Law 108/2025/QH15 art. 19(1)(b) and Decree 252/2026/ND-CP art. 32(2)(c) "
+        "(annual tax of 50,000 or less exempt for households and individuals)",
         date(2026, 7, 1), None,
-        {"rates": (D("0.0003"), D("0.0007"), D("0.0015")), "bracket_multiples": (1, 3),
+        {"rates": (D("0.0003"), D("0.0007"), D("0.0015")), "bracket_multiples": (1, 4),
          "flat_business": D("0.0003"), "misused": D("0.0015"), "encroached": D("0.002"),
-         "apartment": D("0.0003"), "small_exemption": 50_000, "first_due_days": 30},
+         "apartment": D("0.0003"), "small_exemption": 50_000, "first_due_days": 30,
+         "annual_due": (10, 31)},
     ),
     Rule(
         "late_interest", "LI-2019.1",

@@ -216,6 +216,26 @@ class FeeSchedule:
                                f"{self.meta.version} (known: {', '.join(codes)})")
 
 
+def in_force(meta: TableMeta, province: str | None, on: date, field: str) -> TableMeta:
+    """Check that a data file applies to ``province`` on ``on``: a table is the law of one
+    province from its effective date (to its end date, if any). CaseError naming ``field``
+    when it does not; never a silent use of another province's or a future table."""
+    if province is None:
+        raise CaseError("province", f"is required to use {meta.kind} {meta.version} (a table "
+                                    f"applies only to its own province)")
+    if meta.province != province:
+        raise CaseError(field, f"{meta.kind} {meta.version} is for province {meta.province}, "
+                               f"the case is in {province}")
+    if on < meta.effective_from:
+        raise CaseError(field, f"{meta.kind} {meta.version} takes effect on "
+                               f"{meta.effective_from.isoformat()}, after "
+                               f"{on.isoformat()}")
+    if meta.effective_to is not None and on > meta.effective_to:
+        raise CaseError(field, f"{meta.kind} {meta.version} ended on "
+                               f"{meta.effective_to.isoformat()}, before {on.isoformat()}")
+    return meta
+
+
 # ---------------------------------------------------------------- reading
 
 

@@ -11,8 +11,8 @@ import tax_calc
 from tax_calc import CaseError
 
 
-def case(procedure, valid_on="2026-03-01", notice_date="2026-03-01", parcels=None, **kw):
-    d = {"procedure": procedure, "valid_on": valid_on, "notice_date": notice_date,
+def case(procedure, valid_on="2026-03-01", notice_date="", parcels=None, **kw):
+    d = {"procedure": procedure, "valid_on": valid_on, "notice_date": notice_date or valid_on,
          "parcels": parcels or [], **kw}
     if notice_date is None:
         del d["notice_date"]

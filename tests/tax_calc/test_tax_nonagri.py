@@ -1,13 +1,14 @@
 """Non-agricultural land use tax: per parcel, fast path and consolidated declaration.
 
 Rates: Law 48/2010/QH12 art. 7 and Circular 153/2011/TT-BTC art. 7 (residential land:
-within the quota 0.03%, the part above the quota up to 3 quotas 0.07%, beyond 0.15%).
+within the quota 0.03%; the area in excess of the quota by at most 3 quotas, i.e. from Q to
+4Q in total, 0.07%; beyond 4Q 0.15%; Circular 153/2011 art. 8 example 6 settles the reading).
 The consolidated declaration follows Circular 153/2011 art. 8 point 1.2: per-parcel filing
 where each parcel lies, then a consolidated filing at the tax office the taxpayer chooses,
 where the chosen quota applies to the total area (as summarised in the General Department of
-Taxation's letter 2872/TCT-CS of 2013). The circular's own worked examples could not be
-retrieved from the sources at hand; the examples below are constructed with the same method
-and computed by hand in the comments.
+Taxation's letter 2872/TCT-CS of 2013). The circular's own worked examples are in
+test_tax_official_examples.py; the examples below are constructed with the same method and
+computed by hand in the comments.
 """
 
 from __future__ import annotations
@@ -27,14 +28,26 @@ EARLY_2026 = date(2026, 6, 30)
 @pytest.mark.parametrize(
     ("area", "price", "quota", "kind", "coef", "on", "expected"),
     [
-        # Dong Khoi (687,200,000 VND/m2), HCM inner quota 160 m2, 500 m2:
-        # 160 x 0.03% + 320 x 0.07% + 20 x 0.15% = 0.302 m2 -> 207,534,400
-        ("500", 687_200_000, "160", "residential", None, LATE_2026, 207_534_400),
+        # Dong Khoi (687,200,000 VND/m2), HCM inner quota 160 m2, 500 m2 (below 4Q = 640):
+        # 160 x 0.03% + 340 x 0.07% = 0.286 m2 -> 196,539,200
+        ("500", 687_200_000, "160", "residential", None, LATE_2026, 196_539_200),
+        # 700 m2: 160 x 0.03% + 480 x 0.07% + 60 x 0.15% = 0.474 m2 -> 325,732,800
+        ("700", 687_200_000, "160", "residential", None, LATE_2026, 325_732_800),
+        # exactly 4Q = 640 m2: 160 x 0.03% + 480 x 0.07% = 0.384 m2 -> 263,884,800
+        ("640", 687_200_000, "160", "residential", None, LATE_2026, 263_884_800),
+        # 640.01 m2: the last 0.01 m2 at 0.15% -> 263,884,800 + 10,308 = 263,895,108
+        ("640.01", 687_200_000, "160", "residential", None, LATE_2026, 263_895_108),
+        # 160.01 m2: the last 0.01 m2 at 0.07% -> 32,985,600 + 4,810.4 = 32,990,410
+        ("160.01", 687_200_000, "160", "residential", None, LATE_2026, 32_990_410),
         ("160", 687_200_000, "160", "residential", None, LATE_2026, 32_985_600),
         ("480", 1_000_000, "160", "residential", None, LATE_2026, 272_000),
-        # below 50,000 VND: exempt from 01/07/2026 (Decree 252/2026 art. 32(2)(c))
+        # 50,000 VND or less: exempt from 01/07/2020 (Law 38/2019 art. 79(2)(a)) and from
+        # 01/07/2026 (Law 108/2025 art. 19(1)(b); Decree 252/2026 art. 32(2)(c)); before
+        # 01/07/2020 no exemption
         ("50", 2_000_000, "200", "residential", None, LATE_2026, 0),
-        ("50", 2_000_000, "200", "residential", None, EARLY_2026, 30_000),
+        ("50", 2_000_000, "200", "residential", None, EARLY_2026, 0),
+        ("50", 2_000_000, "200", "residential", None, date(2020, 7, 1), 0),
+        ("50", 2_000_000, "200", "residential", None, date(2020, 6, 30), 30_000),
         # exactly 50,000 is exempt, 50,001 is not
         ("100", 1_666_667, "200", "residential", None, LATE_2026, 50_000 and 0),
         # apartment: 80 m2 x 0.05 x 50,000,000 x 0.03% = 60,000
@@ -59,10 +72,11 @@ def test_small_exemption_boundary():
 
 
 def test_line_explains_brackets_and_rounds_once():
-    line = non_agricultural_tax_line("500.25", 1_234_567, "160", valid_on=LATE_2026)
+    line = non_agricultural_tax_line("700.25", 1_234_567, "160", valid_on=LATE_2026)
     parts = [dict(c) for c in line.components]
-    assert [p["bracket"] for p in parts] == ["within_quota", "quota_to_3x", "beyond_3x"]
-    assert sum(p["area_m2"] for p in parts) == Decimal("500.25")
+    assert [(p["bracket"], p["area_m2"]) for p in parts] == [
+        ("within_quota", Decimal(160)), ("above_quota_to_4x", Decimal(480)),
+        ("above_4x_quota", Decimal("60.25"))]
     assert line.amount == tax_calc.round_dong(sum(p["amount_exact"] for p in parts))
     assert line.base_method == "progressive_residential"
     assert line.rule_version == "NAT-2026.07"
@@ -86,7 +100,7 @@ def test_assess_non_agricultural_case():
             {"land_type": "residential", "area_m2": "100", "table_price_per_m2": 10_000_000,
              "use_status": "encroached"},
         ]})
-    assert [ln.amount for ln in a.lines] == [207_534_400, 3_000_000, 2_000_000]
+    assert [ln.amount for ln in a.lines] == [196_539_200, 3_000_000, 2_000_000]
     assert all(ln.due_dates == (date(2027, 10, 31),) for ln in a.lines)
 
 
@@ -107,27 +121,44 @@ def test_consolidated_declaration_example():
 
     Per parcel: A 100 m2 x 100,000,000 x 0.03% = 3,000,000;
                 B 300 m2 x 2,000,000 x 0.03% + 100 m2 x 2,000,000 x 0.07% = 320,000.
-    Consolidated, 500 m2 in total; the parcels at the chosen quota's location come first
-    (declaration form 03/TKTH-SDDPNN):
-      quota of A (160): A 100 @0.03% 3,000,000; B 60 @0.03% 36,000, 320 @0.07% 448,000,
-                         20 @0.15% 60,000 -> 3,544,000 (cheapest)
+    Consolidated, 500 m2 in total. Only B exceeds its own quota (400 > 300; A's 100 < 160),
+    so only B's quota may be chosen (Circular 153/2011 art. 8 example 5), although A's
+    would be cheaper (3,544,000); B's parcel comes first (form 03/TKTH-SDDPNN):
       quota of B (300): B 300 @0.03% 180,000, 100 @0.07% 140,000; A 100 @0.07% 7,000,000
                          -> 7,320,000
-    Additional due: 3,544,000 - 3,320,000 = 224,000.
+    Additional due: 7,320,000 - 3,320,000 = 4,000,000.
     """
     a = tax_calc.assess(consolidated())
     per = [ln.amount for ln in a.lines if ln.obligation == "non_agricultural_tax"]
     assert per == [3_000_000, 320_000]
     extra = a.to_dict()["consolidated"]
-    assert sorted(o["amount"] for o in extra["options"]) == [3_544_000, 7_320_000]
-    assert extra["chosen_location"] == "district-A" and extra["consolidated_tax"] == 3_544_000
+    assert [(o["location"], o["amount"]) for o in extra["options"]] == [
+        ("district-B", 7_320_000)]
+    assert extra["chosen_location"] == "district-B" and extra["consolidated_tax"] == 7_320_000
     add = a.line("non_agricultural_tax_consolidated")
-    assert add.amount == 224_000 and add.due_dates == (date(2027, 10, 31),)
-    assert a.total == 3_544_000
+    assert add.amount == 4_000_000 and add.due_dates == (date(2027, 10, 31),)
+    assert a.total == 7_320_000
+
+
+def test_consolidated_any_quota_when_no_parcel_exceeds_its_own():
+    """Circular 153/2011 art. 8 example 4's rule: with every parcel within its own quota,
+    any location's quota may be chosen; the cheaper is A's.
+      quota of A (160): A 100 @0.03% 3,000,000; B 60 @0.03% 36,000, 240 @0.07% 336,000
+                         -> 3,372,000
+      quota of B (300): B 300 @0.03% 180,000; A 100 @0.07% 7,000,000 -> 7,180,000
+    """
+    d = consolidated()
+    d["parcels"][1]["area_m2"] = "300"
+    a = tax_calc.assess(d)
+    extra = a.to_dict()["consolidated"]
+    assert sorted((o["location"], o["amount"]) for o in extra["options"]) == [
+        ("district-A", 3_372_000), ("district-B", 7_180_000)]
+    assert extra["chosen_location"] == "district-A"
+    assert a.line("non_agricultural_tax_consolidated").amount == 3_372_000 - 3_000_000 - 180_000
 
 
 def test_consolidated_with_payments_already_made():
-    a = tax_calc.assess(consolidated(paid=[3_000_000, 544_000]))
+    a = tax_calc.assess(consolidated(paid=[3_000_000, 4_320_000]))
     assert a.line("non_agricultural_tax_consolidated").amount == 0
     assert a.to_dict()["consolidated"]["difference"] == 0
 

@@ -28,8 +28,10 @@ NON_FAMILY = st.sampled_from([None, "other"])
 
 @st.composite
 def transfers(draw, relationship=NON_FAMILY):
+    valid_on = draw(dates)
     return transfer_case(
-        valid_on=draw(dates).isoformat(),
+        valid_on=valid_on.isoformat(),
+        notice_date=(valid_on + timedelta(days=draw(st.integers(0, 20)))).isoformat(),
         declared_price=draw(st.integers(0, 50_000_000_000)),
         relationship=draw(relationship),
         parcel={"area_m2": str(draw(areas)), "table_price_per_m2": draw(prices),
@@ -103,7 +105,7 @@ def test_fast_path_equals_explained_line(area, price, quota, on, kind):
        st.floats(min_value=0.01, max_value=0.99), prices,
        st.sampled_from(["business", "misused", "encroached"]))
 def test_split_parcel_changes_flat_total_by_rounding_only(area, cut, price, kind):
-    on = date(2026, 6, 30)  # before the 50,000 VND exemption, which is not additive
+    on = date(2020, 6, 30)  # before the 50,000 VND exemption, which is not additive
     part = (area * Decimal(str(round(cut, 2)))).quantize(Decimal("0.01"))
     whole = annual_non_agricultural_tax(area, price, None, kind, valid_on=on)
     split = (annual_non_agricultural_tax(part, price, None, kind, valid_on=on)
@@ -141,16 +143,20 @@ def test_consolidated_choice_is_cheapest_by_brute_force(parcels):
                                   by_loc.setdefault(p.location, p.quota_m2), p.location)
                for p in parcels]
     chosen = cheapest(consolidated_options(parcels, date(2027, 1, 1)))
-    # Brute force, enumerated here independently: every location's quota, with every order
-    # of all parcels in which that location's parcels come first (form 03/TKTH-SDDPNN).
+    # Brute force, enumerated here independently: every permitted location's quota (Circular
+    # 153/2011 art. 8 examples 4-6: where some parcel exceeds its own quota, only such a
+    # location; otherwise any), with every order of all parcels in which that location's
+    # parcels come first (form 03/TKTH-SDDPNN).
     params = rule_for("non_agricultural_tax", date(2027, 1, 1)).params
+    over = {p.location for p in parcels if p.area_m2 > by_loc[p.location]}
+    permitted = {loc: q for loc, q in by_loc.items() if loc in over} if over else by_loc
     every = []
-    for loc, quota in by_loc.items():
+    for loc, quota in permitted.items():
         first = {i for i, p in enumerate(parcels) if p.location == loc}
         for order in permutations(range(len(parcels))):
             if set(order[: len(first)]) == first:
                 every.append(consolidated_option(parcels, quota, loc, order, params))
-    assert chosen.location in by_loc
+    assert chosen.location in permitted
     assert set(chosen.order[: sum(p.location == chosen.location for p in parcels)]) == {
         i for i, p in enumerate(parcels) if p.location == chosen.location}
     assert len(consolidated_options(parcels, date(2027, 1, 1), brute_force=True)) == len(every)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+import tax_calc
 from tax_calc import CaseError, TableError
 from tax_calc.tables import (
     PriceBook,
@@ -20,6 +22,7 @@ from tax_calc.tables import (
     load_quotas,
     load_table,
 )
+from tests.tax_calc.helpers_tax import transfer_case
 
 HEADER = """# kind: price_table
 # province: T
@@ -103,3 +106,60 @@ def test_wrong_kind_for_loader():
     with pytest.raises(TableError) as exc:
         load_quotas(default_data_dir() / "price_tables" / "HCM-2026.1.csv")
     assert exc.value.field == "kind"
+
+
+# ---------------------------------------------------------------- tables in force, for the place
+
+
+def _lookup_case(**overrides):
+    return transfer_case(parcel={"zone_code": "HCM-SAIGON-DONG-KHOI", "position": 1,
+                                 "table_price_per_m2": None}, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        # HCM's table applied to a Hanoi case: never another province's table
+        ({"province": "HN"}, "price_table_version", "is for province HCM"),
+        # dated before the table took effect (01/01/2026): never a future table
+        ({"valid_on": "2025-12-31", "notice_date": "2025-12-31"}, "price_table_version",
+         "takes effect on 2026-01-01"),
+        # no province: a table cannot be placed
+        ({"province": None}, "province", "is required"),
+    ],
+)
+def test_price_table_only_for_its_province_and_from_its_date(overrides, field, words):
+    with pytest.raises(CaseError) as exc:
+        tax_calc.assess(_lookup_case(**overrides))
+    assert exc.value.field == field
+    assert words in exc.value.message
+
+
+def test_price_table_in_force_is_used():
+    a = tax_calc.assess(_lookup_case(valid_on="2026-01-01", notice_date="2026-01-02"))
+    # 120.5 m2 x 687,200,000 x 0.5% = 414,038,000 (table value above the declared price)
+    assert a.line("registration_fee").amount == 414_038_000
+
+
+def test_table_that_has_ended_is_refused():
+    from tax_calc.tables import TableMeta, in_force
+    meta = TableMeta("price_table", "HCM", "HCM-OLD", date(2020, 1, 1), date(2025, 12, 31),
+                     "src", "official")
+    assert in_force(meta, "HCM", date(2025, 12, 31), "f") is meta
+    with pytest.raises(CaseError) as exc:
+        in_force(meta, "HCM", date(2026, 1, 1), "price_table_version")
+    assert exc.value.field == "price_table_version" and "ended on 2025-12-31" in exc.value.message
+    with pytest.raises(CaseError):
+        in_force(meta, "HCM", date(2019, 12, 31), "price_table_version")
+
+
+def test_position_factors_of_another_province_are_refused():
+    from tax_calc.tables import load_position_factors
+    factors = load_position_factors(next(default_data_dir().glob("position_factors/*.csv")))
+    hn = replace(factors, meta=replace(factors.meta, province="HN"))
+    case = _lookup_case()
+    case["parcels"][0]["position"] = 2
+    assert tax_calc.assess(case, position_factors=factors).total > 0
+    with pytest.raises(CaseError) as exc:
+        tax_calc.assess(case, position_factors=hn)
+    assert exc.value.field == "position_factors"

@@ -89,7 +89,6 @@ def test_pit_exemptions(overrides, exemption):
 @pytest.mark.parametrize(
     ("parcel", "extra", "exemption"),
     [
-        ({"land_type": "agricultural"}, {}, "agricultural_land"),
         ({"lease": "annual"}, {}, "annual_rent_lease"),
         ({}, {"registration_fee_exemption": "compensation_resettlement"},
          "compensation_resettlement"),
@@ -100,6 +99,17 @@ def test_registration_fee_exemptions(parcel, extra, exemption):
     rf = tax_calc.assess(transfer_case(parcel=parcel, **extra)).line("registration_fee")
     assert (rf.amount, rf.exemption) == (0, exemption)
     assert rf.base > 0  # the line still shows the base that would have applied
+
+
+def test_sale_of_agricultural_land_pays_the_registration_fee():
+    """Decree 10/2022 art. 10(4)-(6) exempt agricultural land the State allocates, leases or
+    recognises for farming, exchanges between households and self-reclaimed land; a sale is
+    none of these and pays 0.5% (LAW.md item 1)."""
+    case = transfer_case(declared_price=0, parcel={
+        "land_type": "agricultural", "area_m2": "1000", "table_price_per_m2": 150_000})
+    rf = tax_calc.assess(case).line("registration_fee")
+    # 1,000 m2 x 150,000 = 150,000,000 x 0.5% = 750,000
+    assert (rf.base, rf.amount, rf.exemption) == (150_000_000, 750_000, None)
 
 
 def test_apartment_uses_allocation_coefficient():
@@ -131,10 +141,11 @@ def test_house_added_to_land_base():
 
 def test_mixed_parcels_contract_price_pro_rata():
     case = transfer_case(declared_price=10_000_000_000)
-    case["parcels"].append({"land_type": "agricultural", "area_m2": "1000",
+    case["parcels"].append({"land_type": "commercial", "area_m2": "1000", "lease": "annual",
                             "table_price_per_m2": 1_025_000})
     rf = tax_calc.assess(case).line("registration_fee")
-    # table: 6,025,000,000 residential + 1,025,000,000 agricultural (exempt) = 7,050,000,000
+    # table: 6,025,000,000 residential + 1,025,000,000 leased with annual rent (exempt,
+    # Decree 10/2022 art. 10(7)) = 7,050,000,000
     assert rf.base_method == "contract_price_pro_rata_taxable"
     assert rf.exemption is None
     expected = Decimal(10_000_000_000) * Decimal(6_025_000_000) / Decimal(7_050_000_000)
