@@ -118,6 +118,7 @@ def seed_demo() -> None:
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("demo data is never seeded in production")
     import_data.callback(())
+    _demo_coefficients("HCM")
     if db.session.scalar(select(User).where(User.username == "registry")):
         click.echo("demo data already present")
         _print_logins()
@@ -173,6 +174,38 @@ def seed_demo() -> None:
     db.session.commit()
     click.echo("demo data seeded")
     _print_logins()
+
+
+def _demo_coefficients(province: str) -> None:
+    """The demo's parcels are in ``province``, whose adjustment coefficients are not among
+    the data files; the income tax rule in force uses them, so without a table no transfer
+    could be assessed. Add a neutral table (1.0), labelled as demo data, unless one is in
+    force. Never a province's published values: the demo only."""
+    from app.models import DataTable, PriceTableVersion
+    from app.services.data_import import data_table
+    from app.services.dossiers import today_local
+
+    label = f"{province}-DEMO-K"
+    if data_table("adjustment_coefficients", province, today_local()) is not None or \
+            db.session.scalar(select(DataTable.id).where(DataTable.label == label)) is not None:
+        return
+    effective_from = db.session.scalar(
+        select(PriceTableVersion.effective_from).where(PriceTableVersion.province == province)
+        .order_by(PriceTableVersion.effective_from).limit(1)
+    )
+    if effective_from is None:
+        return
+    land_types = ("residential", "commercial", "production_business", "agricultural")
+    db.session.add(DataTable(
+        kind="adjustment_coefficients", province=province, label=label,
+        effective_from=effective_from, effective_to=None,
+        source="demo data: a neutral coefficient of 1.0 so the demo can assess transfers; "
+               "not the province's published coefficients",
+        checksum="0" * 64,
+        rows=[{"zone_code": "*", "land_type": lt, "coefficient": "1.0"} for lt in land_types],
+    ))
+    db.session.commit()
+    click.echo(f"{label}: neutral demo adjustment coefficients (1.0)")
 
 
 def _print_logins() -> None:

@@ -58,12 +58,6 @@ def schedule(amount: int, terms: Sequence[DueTerm], notice_date: date | None) ->
     return tuple(parts)
 
 
-def due_dates(amount: int, terms: Sequence[DueTerm], notice_date: date | None,
-              ) -> tuple[date, ...]:
-    """The dates of ``schedule`` that are known (a term after an unknown notice has none)."""
-    return tuple(d for d, _ in schedule(amount, terms, notice_date) if d is not None)
-
-
 def line_dues(amount: int, terms: Sequence[DueTerm], notice_date: date | None) -> dict:
     """The due fields of a ``Line``: its terms, and the instalments and dates they give."""
     parts = schedule(amount, terms, notice_date)

@@ -9,6 +9,7 @@ Each procedure is a list of obligations; each obligation lives in its own module
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import localcontext
 from pathlib import Path
 
 from .context import Ctx
@@ -56,7 +57,11 @@ def assess(case: dict | Case, *, price_book: PriceBook | None = None,
                         f"{price_book.version!r} was given")
     ctx = Ctx(case, price_book, position_factors, fee_schedule,
               Path(data_dir) if data_dir is not None else None)
-    lines = tuple(_PROCEDURES[case.procedure](ctx))
+    # Exact arithmetic: with the input bounds of ``parse`` no product needs more than about
+    # 30 significant digits; 60 keeps every intermediate exact before the one rounding.
+    with localcontext() as dec_ctx:
+        dec_ctx.prec = 60
+        lines = tuple(_PROCEDURES[case.procedure](ctx))
     versions = tuple(sorted((code, "+".join(sorted(v))) for code, v in ctx.used.items()))
     return Assessment(
         procedure=case.procedure, valid_on=case.valid_on, lines=lines,

@@ -80,6 +80,9 @@ class Case:
     due_date: date | None = None
     paid_on: date | None = None
     paid_per_parcel: tuple[int, ...] | None = None
+    #: The consolidated declaration's choice of quota (a parcel's ``location``); None: the
+    #: cheapest permitted choice.
+    chosen_location: str | None = None
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,14 @@ def consolidated_lines(ctx: Ctx) -> list[Line]:
     paid = case.paid_per_parcel or tuple(ln.amount for ln in per_parcel)
     options = consolidated_options(cparcels, case.valid_on)
     best = cheapest(options)
+    if case.chosen_location is not None:
+        chosen = [o for o in options if o.location == case.chosen_location]
+        if not chosen:
+            allowed = ", ".join(o.location for o in options)
+            raise CaseError("chosen_location", f"may be only a location whose quota the "
+                                               f"declaration may use: {allowed} (Circular "
+                                               f"153/2011 art. 8)")
+        best = chosen[0]
     total_tax = _after_exemption(best.amount, rule.params)
     difference = total_tax - sum(paid)
     additional = max(0, difference)

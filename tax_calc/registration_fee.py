@@ -10,8 +10,6 @@ from .model import Line
 from .money import ONE, ZERO, fmt_rate, fmt_vnd, round_dong
 from .rules import FAMILY_RELATIONSHIPS
 
-
-
 #: Exemptions that rest on the applicant's declaration (a relationship, a residence, a
 #: judgment, a resettlement decision), not on the registry's own data: an officer checks the
 #: papers before the notice is issued.

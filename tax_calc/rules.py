@@ -106,7 +106,7 @@ RULES: tuple[Rule, ...] = (
         "Land Law 31/2024/QH15 (extension of the time to put land into use); Decree "
         "103/2024/ND-CP. Article number UNVERIFIED",
         date(2024, 8, 1), None,
-        {"annual_rate": D("0.02"), "due_days": 30},
+        {"annual_rate": D("0.02"), "due_days": 30, "max_months": 24},
     ),
     Rule(
         "land_rent", "RENT-2024.08",

@@ -291,16 +291,27 @@ def verify():
 @bp.post("/tax/assess")
 @api_auth()
 def assess_case():
-    """Assess any case with the rules engine (the same JSON as its command line); stores nothing."""
-    import tax_calc
+    """Assess any case with the rules engine (the same JSON as its command line); stores nothing.
 
-    data = json_body()
+    The body is parsed by the engine's own JSON reader, not Flask's: decimals stay exact,
+    absurdly long numbers and deep nesting are refused naming the field (or ``json``)."""
+    import tax_calc
+    from tax_calc.parse import load_json
+
+    if not request.is_json:
+        raise ValidationFailed(_("The request body must be a JSON object."))
     try:
+        data = load_json(request.get_data(cache=True))
+        if not isinstance(data, dict):
+            raise ValidationFailed(_("The request body must be a JSON object."))
         result = tax_calc.assess(data)
     except tax_calc.CaseError as err:
         field = getattr(err, "field", None) or "case"
         raise ValidationFailed(_("The case cannot be assessed: %(reason)s", reason=str(err)),
                                fields={field: str(err)}) from None
+    except tax_calc.TableError as err:
+        raise ValidationFailed(_("The case cannot be assessed: %(reason)s", reason=str(err)),
+                               fields={"data_file": str(err)}) from None
     return jsonify(result.to_dict())
 
 

@@ -69,7 +69,8 @@ def document() -> dict:
                                                       ok_schema=_ref("Dossier"), errors=(401, 403, 404, 409), params=("code",))},
             "/assessments": {"get": _op("Assessments of the tax officer's office (?status=pending|confirmed)", tag="tax",
                                         errors=(401, 403, 422))},
-            "/assessments/{assessment_id}": {"get": _op("One assessment", tag="tax", params=("assessment_id",))},
+            "/assessments/{assessment_id}": {"get": _op("One assessment", tag="tax", ok_schema=_ref("Assessment"),
+                                                        params=("assessment_id",))},
             "/assessments/{assessment_id}/confirm": {"post": _op("Confirm; issues the payment notice", tag="tax", ok=201,
                                                                  ok_schema=_ref("Notice"), errors=(401, 403, 404, 409),
                                                                  params=("assessment_id",))},
@@ -105,10 +106,44 @@ def document() -> dict:
                     "obligation": {"type": "string"}, "base": {"type": "integer"}, "rate": {"type": "string"},
                     "amount": {"type": "integer"}, "legal_basis": {"type": "string"},
                     "explanation": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
+                "Installment": {"type": "object", "required": ["due_on", "amount"], "properties": {
+                    "due_on": {"type": ["string", "null"], "format": "date"},
+                    "amount": {"type": "integer"}}},
+                "NoticeLine": {"allOf": [_ref("Line"), {"type": "object", "properties": {
+                    "paid": {"type": "integer"}, "refunded": {"type": "integer"},
+                    "outstanding": {"type": "integer"},
+                    "due_on": {"type": ["string", "null"], "format": "date",
+                               "description": "The line's last instalment date; null when nothing is due"},
+                    "installments": {"type": "array", "items": _ref("Installment"),
+                                     "description": "When the line falls due, dated from the notice's issue "
+                                     "date by the tax rules; the amounts add up to the line's amount"}}}]},
                 "Notice": {"type": "object", "properties": {
                     "code": {"type": "string"}, "dossier_code": {"type": "string"},
                     "status": {"type": "string", "enum": ["unpaid", "paid"]}, "total": {"type": "integer"},
-                    "outstanding": {"type": "integer"}, "due_on": {"type": "string", "format": "date"},
+                    "outstanding": {"type": "integer"},
+                    "due_on": {"type": ["string", "null"], "format": "date",
+                               "description": "Due by: the first date a part of the notice falls due; "
+                               "null when nothing is due"},
+                    "lines": {"type": "array", "items": _ref("NoticeLine")}}},
+                "ReviewReason": {"type": "object", "required": ["code", "field", "text"], "properties": {
+                    "code": {"type": "string", "examples": [
+                        "declared_price_below_floor", "exemption_claimed", "levy_recorded_as_debt",
+                        "special_case_once_per_household", "rule_unverified",
+                        "office_confirms_every_assessment", "total_above_auto_confirmation_ceiling"]},
+                    "field": {"type": ["string", "null"],
+                              "description": "The input concerned (for a claimed exemption, its code; "
+                              "tax_office for the office's own policy)"},
+                    "text": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
+                "Assessment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "dossier_code": {"type": "string"},
+                    "status": {"type": "string", "enum": ["pending", "confirmed"]}, "total": {"type": "integer"},
+                    "valid_on": {"type": "string", "format": "date"}, "price_table_version": {"type": "string"},
+                    "rule_versions": {"type": "object"},
+                    "review_reasons": {"type": "array", "items": _ref("ReviewReason"),
+                                       "description": "Why it waits for a tax officer: the tax rules' reasons, "
+                                       "then the tax office's policy; empty when it was confirmed at once"},
+                    "auto_confirmed": {"type": "boolean"},
+                    "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
                     "lines": {"type": "array", "items": _ref("Line")}}},
                 "Payment": {"type": "object", "properties": {
                     "ref": {"type": "string"}, "amount": {"type": "integer"},
@@ -119,7 +154,8 @@ def document() -> dict:
                     "code": {"type": "string"},
                     "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]},
                     "due_on": {"type": "string", "format": "date"}, "declared_price": {"type": "integer"},
-                    "assessment": {"type": ["object", "null"]}, "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},
+                    "assessment": {"oneOf": [_ref("Assessment"), {"type": "null"}]},
+                    "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},
                     "events": {"type": "array", "items": {"type": "object"}}}},
             },
         },

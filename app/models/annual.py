@@ -45,7 +45,8 @@ class AnnualTaxNotice(db.Model):
     quota_m2: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     quota_version: Mapped[str] = mapped_column(String(40))
     rule_version: Mapped[str] = mapped_column(String(60))
-    #: 31 October of the tax year (a year after the first: LAW.md item 5).
+    #: The due date of the year's tax under the rule in force (``tax_calc.annual_due_date``;
+    #: the rule's ``annual_due`` parameter).
     due_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

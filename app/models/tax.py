@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -24,6 +35,8 @@ class PriceTableVersion(db.Model):
     province: Mapped[str] = mapped_column(String(10))
     label: Mapped[str] = mapped_column(String(40))
     effective_from: Mapped[date] = mapped_column(Date)
+    #: The last day the table applies (None: until a newer table replaces it).
+    effective_to: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text)
     #: SHA-256 of the imported file, to spot a re-import of the same data.
     checksum: Mapped[str] = mapped_column(String(64))
@@ -68,7 +81,8 @@ class Assessment(db.Model):
     valid_on: Mapped[date] = mapped_column(Date)
     #: The case given to the rules engine, so the result can be reproduced.
     case: Mapped[dict] = mapped_column(JSON)
-    #: Why an officer must look (empty when auto-confirmation may apply).
+    #: Why an officer must look, each ``{"code", "field", "text_vi", "text_en"}``: the rules
+    #: engine's reasons, then the tax office's own policy (empty: confirmed at once).
     review_reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,6 +112,9 @@ class AssessmentLine(db.Model):
     rule_version: Mapped[str] = mapped_column(String(60))
     explanation_vi: Mapped[str] = mapped_column(Text)
     explanation_en: Mapped[str] = mapped_column(Text)
+    #: When the amount falls due, as the rules engine gave it: ``DueTerm.to_dict()`` items
+    #: (a share, days after the notice or a fixed date). Dated when the notice is issued.
+    due_terms: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     assessment: Mapped[Assessment] = relationship(back_populates="lines")
 
@@ -120,7 +137,8 @@ class Notice(db.Model):
     status: Mapped[NoticeStatus] = mapped_column(Enum(NoticeStatus, native_enum=False, length=20))
     total: Mapped[int] = mapped_column(Money)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    due_on: Mapped[date] = mapped_column(Date)
+    #: "Due by": the first date a part of the notice falls due (None when nothing is due).
+    due_on: Mapped[date | None] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     dossier: Mapped[Dossier] = relationship()
@@ -148,7 +166,11 @@ class NoticeLine(db.Model):
     amount: Mapped[int] = mapped_column(Money)
     paid: Mapped[int] = mapped_column(Money, default=0)
     refunded: Mapped[int] = mapped_column(Money, default=0)
-    due_on: Mapped[date] = mapped_column(Date)
+    #: The line's instalments for the notice's issue date, ``[{"due_on", "amount"}]``, from
+    #: ``tax_calc.schedule`` (the parts add up to ``amount``; empty when nothing is due).
+    installments: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    #: The last instalment's date (None when nothing is due).
+    due_on: Mapped[date | None] = mapped_column(Date)
 
     notice: Mapped[Notice] = relationship(back_populates="lines")
     assessment_line: Mapped[AssessmentLine] = relationship()

@@ -150,7 +150,10 @@ def run_annual_tax(year: int, *, province: str | None = None, progress: bool = F
     db.session.commit()
     summary = RunSummary(run_id=run.id, tax_year=year, province=province,
                          rule_version=rule.version, price_table_versions=versions)
-    static = _Static(year, rule.version, date(year, 10, 31), run.id, utcnow())
+    # The due date is the rule's (the same rule version as the amounts: the one in force on
+    # 1 January), never a date written here.
+    static = _Static(year, rule.version, tax_calc.annual_due_date(year, valid_on=jan1), run.id,
+                     utcnow())
     assess = _Assessor(data, jan1, rule.params["small_exemption"], summary)
     engine = db.engine
     bar = None

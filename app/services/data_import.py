@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import DataTable, PriceEntry, PriceTableVersion
-from tax_calc import tables
+from tax_calc import CaseError, tables
 
 
 class ImportConflict(ValueError):
@@ -54,7 +57,7 @@ def import_file(path: str | Path) -> tuple[str, bool]:
             return f"price table {meta.version}: already imported", False
         version = PriceTableVersion(
             province=meta.province, label=meta.version, effective_from=meta.effective_from,
-            source=meta.source, checksum=checksum, parameters=meta.to_dict(),
+            effective_to=meta.effective_to, source=meta.source, checksum=checksum, parameters=meta.to_dict(),
         )
         db.session.add(version)
         db.session.flush()
@@ -97,37 +100,74 @@ def import_file(path: str | Path) -> tuple[str, bool]:
     return f"{meta.kind} {meta.version}: {len(rows)} rows", True
 
 
-def price_version_in_force(province: str, on) -> PriceTableVersion | None:
-    """The province's land price table in force on a date: the latest one effective by then."""
-    return db.session.scalar(
+def _meta(kind: str, row: PriceTableVersion | DataTable) -> tables.TableMeta:
+    """The stored version's data-file header, for ``tables.in_force``."""
+    status = row.parameters.get("status", "") if isinstance(row, PriceTableVersion) else ""
+    return tables.TableMeta(kind=kind, province=row.province, version=row.label,
+                            effective_from=row.effective_from, effective_to=row.effective_to,
+                            source=row.source, status=status)
+
+
+def _in_force(kind: str, row: PriceTableVersion | DataTable, province: str, on: date) -> bool:
+    try:
+        tables.in_force(_meta(kind, row), province, on, kind)
+    except CaseError:
+        return False
+    return True
+
+
+def price_version_in_force(province: str, on: date) -> PriceTableVersion | None:
+    """The province's land price table in force on a date: of the province's tables that
+    started by then (newest first), the first that ``tables.in_force`` accepts, so a table
+    past its ``effective_to`` is never used. None when there is none."""
+    candidates = db.session.scalars(
         select(PriceTableVersion)
         .where(PriceTableVersion.province == province, PriceTableVersion.effective_from <= on)
         .order_by(PriceTableVersion.effective_from.desc(), PriceTableVersion.id.desc())
-        .limit(1)
     )
+    return next((v for v in candidates if _in_force("price_table", v, province, on)), None)
 
 
-def data_table(kind: str, province: str, on) -> DataTable | None:
-    return db.session.scalar(
+def data_table(kind: str, province: str, on: date) -> DataTable | None:
+    """The province's data table of ``kind`` in force on a date, chosen as
+    ``price_version_in_force`` chooses a price table. None when there is none."""
+    candidates = db.session.scalars(
         select(DataTable)
         .where(DataTable.kind == kind, DataTable.province == province, DataTable.effective_from <= on)
         .order_by(DataTable.effective_from.desc(), DataTable.id.desc())
-        .limit(1)
     )
+    return next((t for t in candidates if _in_force(kind, t, province, on)), None)
 
 
-def adjustment_coefficient(province: str, zone_code: str, land_type: str, on) -> tuple[Decimal, str | None]:
-    """The province's adjustment coefficient for a zone and land type on a date (1 if none)."""
+def adjustment_coefficient(province: str, zone_code: str, land_type: str, on: date, *,
+                           required: bool) -> tuple[Decimal, str | None]:
+    """The province's adjustment coefficient for a zone and land type on a date, and the
+    version of the table it came from.
+
+    ``required``: the rules in force on that date use the coefficient (the caller asks the
+    rules engine). Then a missing table or row is a ValidationFailed naming the field; only
+    when the coefficient is not used does a missing one count as 1 (and no version is named).
+    """
     table = data_table("adjustment_coefficients", province, on)
-    if table is None:
-        return Decimal(1), None
     best = None
-    for row in table.rows:
-        if row["land_type"] != land_type:
-            continue
-        if row["zone_code"] == zone_code:
-            best = row
-            break
-        if row["zone_code"] == "*" and best is None:
-            best = row
-    return (Decimal(best["coefficient"]) if best else Decimal(1)), table.label
+    if table is not None:
+        for row in table.rows:
+            if row["land_type"] != land_type:
+                continue
+            if row["zone_code"] == zone_code:
+                best = row
+                break
+            if row["zone_code"] == "*" and best is None:
+                best = row
+    if best is not None:
+        return Decimal(best["coefficient"]), table.label
+    if not required:
+        return Decimal(1), None
+    if table is None:
+        message = _("No adjustment coefficient table is in force for this province on this date.")
+    else:
+        message = _("The adjustment coefficient table %(version)s has no coefficient for this "
+                    "parcel's zone and land type.", version=table.label)
+    raise ValidationFailed(
+        message, fields={"adjustment_coefficient": _("No adjustment coefficient in force.")}
+    )

@@ -8,12 +8,13 @@ end, or raises and changes nothing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -44,8 +45,6 @@ from tax_calc.rules import FAMILY_RELATIONSHIPS
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Family relationships that exempt a transfer: the rules engine's own list.
 RELATIONSHIPS = FAMILY_RELATIONSHIPS
-#: Days to pay after the notice (Decree 10/2022; Law on Tax Administration).
-NOTICE_PAYMENT_DAYS = 30
 
 
 def today_local() -> date:
@@ -174,7 +173,8 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
             fields={"parcel_id": _("No price for this parcel.")},
         )
     coefficient, coefficient_version = adjustment_coefficient(
-        parcel.province, parcel.price_key, parcel.land_type, dossier.valid_on
+        parcel.province, parcel.price_key, parcel.land_type, dossier.valid_on,
+        required=_floor_uses_coefficient(dossier.valid_on),
     )
     return {
         "procedure": "transfer",
@@ -196,10 +196,46 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
     }, {"price_table": version.label, "adjustment_coefficients": coefficient_version}
 
 
-def table_value(case: dict) -> int:
-    return int(
-        sum(Decimal(p["area_m2"]) * Decimal(p["table_price_per_m2"]) for p in case["parcels"])
-    )
+def _floor_uses_coefficient(valid_on: date) -> bool:
+    """Whether the income tax rule in force multiplies the table price by the adjustment
+    coefficient (the rules engine's parameter; from 01/07/2026 it does)."""
+    try:
+        rule = tax_calc.rule_for("personal_income_tax", valid_on)
+    except tax_calc.CaseError as err:
+        raise ValidationFailed(
+            _("The obligations could not be assessed: %(reason)s", reason=str(err)),
+            fields={getattr(err, "field", "valid_on"): str(err)},
+        ) from err
+    return bool(rule.params["floor_uses_adjustment_coefficient"])
+
+
+def _office_reason(code: str, text: Callable[[], str]) -> dict:
+    """A reason of the tax office's own policy (not of the law), in the shape of the rules
+    engine's ``ReviewReason.to_dict()``, its text in both languages."""
+    with force_locale("vi"):
+        text_vi = text()
+    with force_locale("en"):
+        text_en = text()
+    return {"code": code, "field": "tax_office", "text_vi": text_vi, "text_en": text_en}
+
+
+def review_reasons(result: tax_calc.Assessment, office) -> list[dict]:
+    """Why the assessment waits for a tax officer: the rules engine's reasons (the law:
+    a declared price below the floor, a claimed exemption...), then the office's policy."""
+    reasons = [reason.to_dict() for reason in result.review_reasons]
+    if not office.auto_confirm:
+        reasons.append(_office_reason(
+            "office_confirms_every_assessment",
+            lambda: _("This office confirms every assessment"),
+        ))
+    elif office.auto_confirm_max_total is not None and result.total > office.auto_confirm_max_total:
+        ceiling = office.auto_confirm_max_total
+        reasons.append(_office_reason(
+            "total_above_auto_confirmation_ceiling",
+            lambda: _("Total above the auto-confirmation ceiling (%(ceiling)s VND)",
+                      ceiling=format_decimal(ceiling)),
+        ))
+    return reasons
 
 
 def _assess(dossier: Dossier) -> Assessment:
@@ -211,14 +247,7 @@ def _assess(dossier: Dossier) -> Assessment:
             _("The obligations could not be assessed: %(reason)s", reason=str(err)),
             fields={getattr(err, "field", "case"): str(err)},
         ) from err
-    reasons = []
-    if dossier.declared_price < table_value(case):
-        reasons.append("declared_price_below_table_price")
-    office = dossier.tax_office
-    if not office.auto_confirm:
-        reasons.append("office_confirms_every_assessment")
-    elif office.auto_confirm_max_total is not None and result.total > office.auto_confirm_max_total:
-        reasons.append("total_above_auto_confirmation_ceiling")
+    reasons = review_reasons(result, dossier.tax_office)
     assessment = Assessment(
         dossier=dossier,
         tax_office_id=dossier.tax_office_id,
@@ -243,6 +272,7 @@ def _assess(dossier: Dossier) -> Assessment:
                 rule_version=line.rule_version,
                 explanation_vi=line.explanation_vi,
                 explanation_en=line.explanation_en,
+                due_terms=[term.to_dict() for term in line.due_terms],
             )
         )
     db.session.add(assessment)
@@ -250,11 +280,34 @@ def _assess(dossier: Dossier) -> Assessment:
     if reasons:
         workflow.move(
             dossier, DossierStatus.AWAITING_CONFIRMATION, actor_label="tax_calc",
-            data={"assessment_id": assessment.id, "total": assessment.total, "reasons": reasons},
+            data={"assessment_id": assessment.id, "total": assessment.total,
+                  "reasons": [reason["code"] for reason in reasons]},
         )
     else:
         _confirm(assessment, officer=None)
     return assessment
+
+
+def _notice_line(line: AssessmentLine, issued: date) -> NoticeLine:
+    """The notice line of an assessment line, its instalments dated for the issue date by
+    the rules engine (no due-date arithmetic here)."""
+    terms = [tax_calc.DueTerm.from_dict(term) for term in line.due_terms or ()]
+    parts = tax_calc.schedule(line.amount, terms, issued)
+    installments = [{"due_on": on.isoformat() if on else None, "amount": amount}
+                    for on, amount in parts]
+    return NoticeLine(
+        assessment_line=line, obligation=line.obligation, amount=line.amount,
+        installments=installments, due_on=parts[-1][0] if parts else None,
+    )
+
+
+def _notice_due_on(lines: list[NoticeLine]) -> date | None:
+    """What the landholder sees as "due by": the first date on which a part of the notice
+    falls due (nothing is paid yet when a notice is issued). Paying the notice by then keeps
+    every part on time; a later part's own date is on its line. None when nothing is due."""
+    dates = [date.fromisoformat(part["due_on"]) for line in lines
+             for part in line.installments if part["due_on"] and part["amount"] > 0]
+    return min(dates, default=None)
 
 
 def _confirm(assessment: Assessment, officer: User | None) -> Notice:
@@ -264,7 +317,8 @@ def _confirm(assessment: Assessment, officer: User | None) -> Notice:
     assessment.auto_confirmed = officer is None
     dossier = assessment.dossier
     issued = today_local()
-    due = issued + timedelta(days=NOTICE_PAYMENT_DAYS)
+    lines = [_notice_line(line, issued) for line in assessment.lines]
+    due = _notice_due_on(lines)
     notice = Notice(
         code=_code("TB"),
         dossier=dossier,
@@ -273,17 +327,15 @@ def _confirm(assessment: Assessment, officer: User | None) -> Notice:
         status=NoticeStatus.UNPAID,
         total=assessment.total,
         due_on=due,
+        lines=lines,
     )
-    for line in assessment.lines:
-        notice.lines.append(
-            NoticeLine(assessment_line=line, obligation=line.obligation, amount=line.amount, due_on=due)
-        )
     db.session.add(notice)
     db.session.flush()
     workflow.move(
         dossier, DossierStatus.AWAITING_PAYMENT,
         actor=officer, actor_label=None if officer else "auto-confirmation",
-        data={"notice_code": notice.code, "total": notice.total, "due_on": due.isoformat()},
+        data={"notice_code": notice.code, "total": notice.total,
+              "due_on": due.isoformat() if due else None},
     )
     if notice.total == 0:
         # Nothing to pay (every line exempt): the obligation is fulfilled at once.

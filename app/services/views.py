@@ -46,6 +46,16 @@ def line_json(line) -> dict:
     }
 
 
+def reason_json(reason: dict) -> dict:
+    """A review reason: its code, the input it concerns, its text in both languages."""
+    return {"code": reason["code"], "field": reason.get("field"),
+            "text": {"vi": reason.get("text_vi"), "en": reason.get("text_en")}}
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
 def assessment_json(a: Assessment) -> dict:
     return {
         "id": a.id,
@@ -55,7 +65,7 @@ def assessment_json(a: Assessment) -> dict:
         "valid_on": a.valid_on.isoformat(),
         "price_table_version": a.price_table_version,
         "rule_versions": a.rule_versions,
-        "review_reasons": a.review_reasons,
+        "review_reasons": [reason_json(r) for r in a.review_reasons or ()],
         "auto_confirmed": a.auto_confirmed,
         "confirmed_at": a.confirmed_at.isoformat() if a.confirmed_at else None,
         "lines": [line_json(line) for line in a.lines],
@@ -71,7 +81,7 @@ def notice_json(n: Notice) -> dict:
         "total": n.total,
         "outstanding": n.outstanding,
         "issued_at": n.issued_at.isoformat(),
-        "due_on": n.due_on.isoformat(),
+        "due_on": _date(n.due_on),
         "paid_at": n.paid_at.isoformat() if n.paid_at else None,
         "lines": [
             {
@@ -80,7 +90,11 @@ def notice_json(n: Notice) -> dict:
                 "paid": line.paid,
                 "refunded": line.refunded,
                 "outstanding": line.outstanding,
-                "due_on": line.due_on.isoformat(),
+                "due_on": _date(line.due_on),
+                "installments": [
+                    {"due_on": part["due_on"], "amount": part["amount"]}
+                    for part in line.installments or ()
+                ],
                 "explanation": {
                     "vi": line.assessment_line.explanation_vi,
                     "en": line.assessment_line.explanation_en,

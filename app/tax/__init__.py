@@ -32,25 +32,25 @@ class CalculatorForm(FlaskForm):
 @role_required(Role.TAX_OFFICER, Role.REGISTRY_OFFICER, Role.ADMIN)
 def calculator():
     """Assess any case with the rules engine and show each line explained; stores nothing."""
-    import json
-
     import tax_calc
+    from tax_calc.parse import load_json
 
     form = CalculatorForm()
     result = error = None
     if form.validate_on_submit():
         try:
-            data = json.loads(form.case.data)
+            data = load_json(form.case.data)
             if not isinstance(data, dict):
-                raise ValueError(_("The case must be a JSON object."))
+                raise tax_calc.CaseError("case", _("The case must be a JSON object."))
             result = tax_calc.assess(data)
-        except json.JSONDecodeError as err:
-            error = _("Not valid JSON: %(reason)s", reason=err.msg)
-        except RecursionError:
-            error = _("Not valid JSON: %(reason)s", reason="nested too deeply")
         except tax_calc.CaseError as err:
-            error = str(err)
-        except ValueError as err:
+            if err.field == "json":
+                error = _("Not valid JSON: %(reason)s", reason=err.message)
+            elif err.field == "case":
+                error = err.message
+            else:
+                error = str(err)
+        except tax_calc.TableError as err:
             error = str(err)
     status = 422 if (error or form.errors) else 200
     return render_template("tax/calculator.html", form=form, result=result, error=error), status

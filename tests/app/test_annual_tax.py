@@ -110,7 +110,10 @@ def test_amounts_match_the_explained_line(app, setup):
         assert type(amount) is int
         assert amount == line.amount
         assert exempt is (line.exemption is not None)
-        assert (due_on,) == line.due_dates == (date(2027, 10, 31),)
+        # Every notice of the year carries the year's due date; the rules give an exempt
+        # line (nothing to pay) no due date.
+        assert due_on == date(2027, 10, 31)
+        assert line.due_dates == (() if exempt else (due_on,))
         assert rule_version == line.rule_version == "NAT-2026.07"
         assert code == f"NN2027-{parcel_id:09d}"
         assert (version, quota, holder) == ("HCM-TEST-1", Decimal("160.00"), holder_id)
@@ -118,21 +121,31 @@ def test_amounts_match_the_explained_line(app, setup):
     assert summary.total_assessed == total
     # 50 m2 x 200,000,000 x 0.03% within the quota
     assert found[setup.ids["first"]][1] == 3_000_000
-    # 160 at 0.03% + 320 at 0.07% + 120.5 at 0.15%, of 100,000,000 VND/m2
-    assert found[setup.ids["big"]][1] == 4_800_000 + 22_400_000 + 18_075_000
+    # 600.5 m2 on a 160 m2 quota, of 100,000,000 VND/m2: 160 at 0.03% and 440.5 at 0.07%
+    # (the 0.07% band runs to 4 x the quota, 640 m2: Circular 153/2011 art. 8 example 6)
+    assert found[setup.ids["big"]][1] == 4_800_000 + 30_835_000
 
 
-def test_small_amounts_are_exempt_from_the_2026_07_rule(app, setup):
+def test_notices_fall_due_on_31_october_of_their_year(app, setup):
+    """The due date is the rule's, for the notice's own year (not the run's or today's)."""
+    run(app, 2027)
+    run(app, 2028)
+    assert {n[3] for n in notices(app, 2027).values()} == {date(2027, 10, 31)}
+    assert {n[3] for n in notices(app, 2028).values()} == {date(2028, 10, 31)}
+
+
+def test_small_amounts_are_exempt(app, setup):
     summary = run(app, 2027)
     small = notices(app, 2027)[setup.ids["small"]]
     assert small[1:3] == (0, True)  # 100 m2 x 1,000,000 x 0.03% = 30,000 <= 50,000
     assert summary.exempt == 1
-    # On 1 January 2026 the earlier rule (no exemption) is in force.
+    # On 1 January 2026 the rule in force is NAT-2020.07: the same exemption, under Law
+    # 38/2019 art. 79(2)(a) (from 01/07/2020).
     summary = run(app, 2026)
     small = notices(app, 2026)[setup.ids["small"]]
-    assert small[1:3] == (30_000, False)
-    assert small[4] == "NAT-2012.1"
-    assert summary.exempt == 0
+    assert small[1:3] == (0, True)
+    assert small[4] == "NAT-2020.07"
+    assert summary.exempt == 1
 
 
 def test_rerun_creates_no_duplicates(app, setup):

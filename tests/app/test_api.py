@@ -87,6 +87,7 @@ def test_auto_confirmation_issues_the_notice_at_once(app, world):
     dossier = client.post("/api/v1/dossiers", json=body, headers=registry2).get_json()
     assert dossier["status"] == "awaiting_payment"
     assert dossier["assessment"]["auto_confirmed"] is True
+    assert dossier["assessment"]["review_reasons"] == []
     assert dossier["notice"]["total"] == 45_000_000 + 180_000_000
 
 
@@ -97,7 +98,9 @@ def test_price_below_table_always_waits_for_an_officer(app, world):
     body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=1_000_000_000)
     dossier = client.post("/api/v1/dossiers", json=body, headers=registry2).get_json()
     assert dossier["status"] == "awaiting_confirmation"
-    assert "declared_price_below_table_price" in dossier["assessment"]["review_reasons"]
+    reasons = dossier["assessment"]["review_reasons"]
+    assert [(r["code"], r["field"]) for r in reasons] == [("declared_price_below_floor", "declared_price")]
+    assert reasons[0]["text"]["vi"] and reasons[0]["text"]["en"]
     # The table value is the base, not the lower declared price.
     lines = {line["obligation"]: line["amount"] for line in dossier["assessment"]["lines"]}
     assert lines["registration_fee"] == 40_000_000
@@ -105,7 +108,8 @@ def test_price_below_table_always_waits_for_an_officer(app, world):
 
 def test_family_transfer_exempts_income_tax_only(app, world):
     """A sale between parent and child: no income tax; the registration fee exemption is for
-    inheritance and gifts, not sales (Decree 10/2022 art. 10)."""
+    inheritance and gifts, not sales (Decree 10/2022 art. 10). The exemption rests on the
+    declared relationship, so it waits for an officer even where auto-confirmation is on."""
     client = app.test_client()
     registry2 = token(client, "registry2")
     body = dossier_body(world, parcel_id=world.parcel2_id, declared_price=9_000_000_000,
@@ -114,7 +118,12 @@ def test_family_transfer_exempts_income_tax_only(app, world):
     lines = {line["obligation"]: line for line in dossier["assessment"]["lines"]}
     assert lines["personal_income_tax"]["amount"] == 0
     assert lines["registration_fee"]["amount"] == 45_000_000
-    assert dossier["notice"]["total"] == 45_000_000
+    assert dossier["status"] == "awaiting_confirmation" and dossier["notice"] is None
+    reasons = dossier["assessment"]["review_reasons"]
+    assert [(r["code"], r["field"]) for r in reasons] == [("exemption_claimed", "family_transfer")]
+    notice = client.post(f"/api/v1/assessments/{dossier['assessment']['id']}/confirm",
+                         headers=token(client, "tax2"))
+    assert notice.status_code == 201 and notice.get_json()["total"] == 45_000_000
 
 
 BAD = [

@@ -57,3 +57,30 @@ def test_package_stays_pure():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_hostile_input_in_a_real_process_never_shows_a_traceback(tmp_path):
+    deep = run(["-"], stdin="[" * 100_000 + "]" * 100_000)
+    huge = run(["-"], stdin=json.dumps(transfer_case()).replace("8000000000", "9" * 5000))
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"province": "H\xe0 N\xf4i"}')
+    latin1 = run([str(path)])
+    for proc, field in ((deep, "json"), (huge, "declared_price"), (latin1, "file")):
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.startswith(f"error: {field}: ") and "Traceback" not in proc.stderr
+
+
+def test_a_fault_in_the_engine_is_one_line_and_exit_3(monkeypatch):
+    import io
+
+    import tax_calc.cli
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(tax_calc.cli, "assess", broken)
+    out, err = io.StringIO(), io.StringIO()
+    code = tax_calc.cli.main(["-"], stdin=io.StringIO(json.dumps(transfer_case())), stdout=out,
+                             stderr=err)
+    assert code == 3 and out.getvalue() == ""
+    assert err.getvalue() == "error: internal: ZeroDivisionError: division by zero second line\n"

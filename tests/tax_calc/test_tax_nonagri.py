@@ -23,6 +23,7 @@ from tax_calc import CaseError, annual_non_agricultural_tax, non_agricultural_ta
 
 LATE_2026 = date(2026, 11, 1)
 EARLY_2026 = date(2026, 6, 30)
+EARLY_2020 = date(2020, 6, 30)
 
 
 @pytest.mark.parametrize(
@@ -199,3 +200,115 @@ def test_fast_path_bad_input(args, field):
     with pytest.raises(CaseError) as exc:
         annual_non_agricultural_tax(*args)
     assert exc.value.field == field
+
+
+# ---------------------------------------------------------------- edges of the arithmetic
+
+
+@pytest.mark.parametrize("quota", ["0", "-1"])
+def test_quota_must_be_positive_on_every_path(quota):
+    with pytest.raises(CaseError) as exc:
+        annual_non_agricultural_tax("100", 1_000_000, quota)
+    assert exc.value.field == "quota_m2"
+    with pytest.raises(CaseError) as exc:
+        non_agricultural_tax_line("100", 1_000_000, quota, field="parcels[3]")
+    assert exc.value.field == "parcels[3].quota_m2"
+
+
+def test_small_quota_and_small_excess_are_kept():
+    # 2 m2 on a 0.5 m2 quota: 0.5 at 0.03%, 1.5 at 0.07% of 1,000,000 = 150 + 1,050
+    assert annual_non_agricultural_tax("2", 1_000_000, "0.5", valid_on=EARLY_2020) == 1_200
+    # half a square metre above the quota has its own bracket line
+    line = non_agricultural_tax_line("160.5", 1_000_000, "160", valid_on=EARLY_2020)
+    assert [(dict(c)["bracket"], dict(c)["area_m2"]) for c in line.components] == [
+        ("within_quota", Decimal(160)), ("above_quota_to_4x", Decimal("0.5"))]
+
+
+def test_empty_parcel_has_one_zero_bracket_and_no_exemption():
+    line = non_agricultural_tax_line("0", 1_000_000, "160", valid_on=LATE_2026)
+    assert [(dict(c)["bracket"], dict(c)["area_m2"], dict(c)["rate"])
+            for c in line.components] == [("within_quota", Decimal(0), Decimal("0.0003"))]
+    assert (line.amount, line.exemption) == (0, None)
+
+
+@pytest.mark.parametrize(("area", "price", "exemption"), [
+    ("1", 3_334, "annual_tax_at_most_50000"),  # 1.0002 -> 1 dong, exempt
+    ("100", 1_666_667, "annual_tax_at_most_50000"),  # 50,000 exactly, exempt
+    ("100", 1_666_684, None),  # 50,001, due
+])
+def test_exemption_is_named(area, price, exemption):
+    line = non_agricultural_tax_line(area, price, "200", valid_on=LATE_2026)
+    assert line.exemption == exemption
+    assert (line.amount == 0) == (exemption is not None)
+    assert dict(line.inputs)["amount_before_exemption"] > 0
+
+
+def test_line_rate_base_and_method():
+    line = non_agricultural_tax_line("500", 687_200_000, "160", valid_on=LATE_2026)
+    # 0.286 m2-equivalents / 500 m2 = 0.000572 average rate; base 500 x 687,200,000
+    assert line.rate == Decimal("0.000572")
+    assert line.base == 343_600_000_000
+    assert line.base_method == "progressive_residential"
+    assert "160 m2 at 0.03%; 340 m2 at 0.07%" in line.base_method_text
+    apt = non_agricultural_tax_line("80", 50_000_000, None, "apartment", "0.05",
+                                    valid_on=LATE_2026)
+    assert (apt.base, apt.rate) == (200_000_000, Decimal("0.0003"))
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("x", 1, "160"), "area_m2"), (("1", "x", "160"), "price_per_m2"),
+    (("1", 1, "x"), "quota_m2"), (("1", 1, None, "apartment", "x"), "allocation_coefficient"),
+    (("1", 1, None, "forest"), "kind"),
+])
+def test_fast_path_names_the_bad_input(args, field):
+    with pytest.raises(CaseError) as exc:
+        annual_non_agricultural_tax(*args)
+    assert exc.value.field == field
+
+
+def test_procedure_due_dates_parcel_ids_and_kinds():
+    base = {"procedure": "non_agricultural_tax", "valid_on": "2027-03-01", "parcels": [
+        {"land_type": "residential", "area_m2": "100", "table_price_per_m2": 10_000_000,
+         "quota_m2": "160", "parcel_id": "P-7"},
+        {"land_type": "residential", "area_m2": "100", "table_price_per_m2": 10_000_000,
+         "use_status": "unused"}]}
+    first = tax_calc.assess({**base, "first_year": True, "notice_date": "2027-03-02"})
+    assert [ln.due_dates for ln in first.lines] == [(date(2027, 4, 1),)] * 2
+    assert [ln.parcel_id for ln in first.lines] == ["P-7", "1"]
+    # left unused: 0.15%, no quota: 100 x 10,000,000 x 0.15% = 1,500,000
+    assert first.lines[1].amount == 1_500_000 and first.lines[1].rate == Decimal("0.0015")
+    this_year = tax_calc.assess(base)
+    assert this_year.lines[0].due_dates == (date(2027, 10, 31),)
+    next_year = tax_calc.assess({**base, "tax_year": 2028})
+    assert next_year.lines[0].due_dates == (date(2028, 10, 31),)
+
+
+def test_procedure_names_the_parcel_without_quota():
+    d = {"procedure": "non_agricultural_tax", "valid_on": "2027-03-01", "parcels": [
+        {"land_type": "commercial", "area_m2": "100", "table_price_per_m2": 1},
+        {"land_type": "residential", "area_m2": "100", "table_price_per_m2": 1}]}
+    with pytest.raises(CaseError) as exc:
+        tax_calc.assess(d)
+    assert exc.value.field == "parcels[1].quota_m2"
+
+
+def test_consolidated_line_base_basis_and_due_year():
+    d = consolidated()
+    d["tax_year"] = 2028
+    a = tax_calc.assess(d)
+    line = a.line("non_agricultural_tax_consolidated")
+    # 100 x 100,000,000 + 400 x 2,000,000
+    assert line.base == 10_800_000_000
+    assert "Circular 153/2011/TT-BTC art. 8(1.2)" in line.legal_basis
+    assert line.due_dates == (date(2028, 10, 31),)
+    option = a.to_dict()["consolidated"]["options"][0]
+    assert (option["location"], option["quota_m2"]) == ("district-B", "300")
+
+
+def test_consolidated_refuses_an_apartment():
+    d = consolidated()
+    d["parcels"][0]["apartment"] = True
+    d["parcels"][0]["allocation_coefficient"] = "0.1"
+    with pytest.raises(CaseError) as exc:
+        tax_calc.assess(d)
+    assert exc.value.field == "parcels[0].land_type"

@@ -40,6 +40,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 import tax_calc
 from tax_calc import ConsolidatedParcel, consolidated_options, non_agricultural_tax_line
 
@@ -121,6 +123,15 @@ def test_circular_153_art8_example4_any_quota_may_be_chosen():
     assert a.line("non_agricultural_tax_consolidated").amount == 4_378_000 - 2_610_000
 
 
+def test_circular_153_art8_example4_the_taxpayer_may_choose_ba_vi():
+    """Example 4 as the example files it: the taxpayer names the Ba Vì quota
+    (``chosen_location``) and owes 0.96 + 3.85 - 2.61 = 2.2 trđ."""
+    a = tax_calc.assess({**_case(EX4), "chosen_location": "Ba Vi"})
+    extra = a.to_dict()["consolidated"]
+    assert (extra["chosen_location"], extra["consolidated_tax"]) == ("Ba Vi", 4_810_000)
+    assert a.line("non_agricultural_tax_consolidated").amount == 2_200_000
+
+
 # ---------------------------------------------------------------- example 5 (Mr B)
 # Hoàn Kiếm 150 m2 (quota 100, 50 trđ/m2); Ba Vì 120 m2 (quota 400, 2 trđ/m2).
 EX5 = [("Hoan Kiem", "150", 50 * TR, "100"), ("Ba Vi", "120", 2 * TR, "400")]
@@ -152,6 +163,12 @@ def test_circular_153_art8_example5_must_choose_hoan_kiem():
     assert (extra["chosen_location"], extra["consolidated_tax"]) == ("Hoan Kiem", 3_418_000)
     assert a.line("non_agricultural_tax_consolidated").amount == 96_000
     assert extra["overpaid"] == 0
+
+
+def test_circular_153_art8_example5_ba_vi_quota_refused():
+    with pytest.raises(tax_calc.CaseError) as exc:
+        tax_calc.assess({**_case(EX5), "chosen_location": "Ba Vi"})
+    assert exc.value.field == "chosen_location" and "Hoan Kiem" in exc.value.message
 
 
 # ---------------------------------------------------------------- example 6 (Mrs C)

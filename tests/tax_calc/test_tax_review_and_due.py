@@ -137,3 +137,14 @@ def test_line_terms_reproduce_the_line_dates_for_a_later_notice():
 def test_annual_due_date_comes_from_the_rule():
     assert tax_calc.annual_due_date(2027) == date(2027, 10, 31)
     assert tax_calc.annual_due_date(2013, date(2013, 1, 1)) == date(2013, 10, 31)
+
+
+def test_term_builders_share_equally_unless_told():
+    from tax_calc.due import after_notice, on_dates
+    assert after_notice(30) == (DueTerm(Decimal(1), 30),)
+    assert after_notice(30, 90) == (DueTerm(Decimal("0.5"), 30), DueTerm(Decimal("0.5"), 90))
+    assert on_dates(date(2027, 5, 31), date(2027, 10, 31)) == (
+        DueTerm(Decimal("0.5"), on=date(2027, 5, 31)),
+        DueTerm(Decimal("0.5"), on=date(2027, 10, 31)))
+    assert tax_calc.schedule(101, after_notice(30, 90), date(2027, 1, 1)) == (
+        (date(2027, 1, 31), 51), (date(2027, 4, 1), 50))

@@ -1,0 +1,191 @@
+"""Any input, a clear answer, over the API: POST /api/v1/tax/assess with arbitrary JSON, and
+with valid cases with one value replaced by arbitrary JSON, answers 200 with an assessment or
+400/422 with the one JSON error shape, never 500. The calculator page likewise."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.app.test_api import CASE, token
+
+FUZZ = settings(max_examples=200, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+VALID_CASES: list[dict[str, Any]] = [
+    CASE,
+    {"procedure": "allocation", "valid_on": "2026-03-01", "notice_date": "2026-03-01",
+     "parcels": [{"land_type": "residential", "area_m2": "100", "table_price_per_m2": 20000000,
+                  "adjustment_coefficient": "1.1", "infrastructure_cost_per_m2": 2000000,
+                  "house": {"floor_area_m2": "80", "price_per_m2": 6000000}}]},
+    {"procedure": "land_rent_one_time", "valid_on": "2026-03-01", "table_term_years": 70,
+     "parcels": [{"land_type": "commercial", "area_m2": "1000", "table_price_per_m2": 5000000,
+                  "lease": "one_time", "lease_term_years": "50"}]},
+    {"procedure": "extension", "valid_on": "2026-03-01", "months_extended": "6",
+     "parcels": [{"land_type": "production_business", "area_m2": "1000",
+                  "table_price_per_m2": 5000000}]},
+    {"procedure": "consolidated_non_agricultural_tax", "valid_on": "2027-01-01",
+     "tax_year": 2027, "paid_per_parcel": [3000000, 320000],
+     "parcels": [{"land_type": "residential", "area_m2": "100", "table_price_per_m2": 100000000,
+                  "quota_m2": "160", "location": "district-A"},
+                 {"land_type": "residential", "area_m2": "400", "table_price_per_m2": 2000000,
+                  "quota_m2": "300", "location": "district-B"}]},
+    {"procedure": "provincial_fee", "valid_on": "2026-05-01", "province": "HN",
+     "fee_schedule_version": "HN-06-2020",
+     "fees": [{"fee_code": "certificate_with_house", "category": "urban_household",
+               "quantity": 2}]},
+    {"procedure": "late_interest", "valid_on": "2027-01-06", "amount": 100000000,
+     "due_date": "2026-12-27", "paid_on": "2027-01-06"},
+]
+
+
+class Raw:
+    """A number literal written into the JSON text as is."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Raw({self.text[:40]!r})"
+
+
+def dump(value: Any) -> str:
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {dump(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(dump(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+number_literals = st.one_of(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,12})?([eE][+-]?[0-9]{1,12})?",
+                  fullmatch=True),
+    st.integers(1, 6000).map(lambda n: "9" * n),
+    st.sampled_from(["100000000.000001", "10000000001", "1000000000000001", "25", "1001",
+                     "2090", "1e999999999", "1e-7", "-1"]),
+)
+texts = st.one_of(
+    st.text(max_size=12),
+    st.text(st.characters(categories=["Cc", "Cf", "Co", "Cs"]), max_size=4),
+    st.sampled_from(["2026-11-27", "2101-01-01", "transfer", "residential", "120.5", "x" * 101]),
+)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), number_literals.map(Raw), texts),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children,
+                                                                       max_size=4),
+    max_leaves=12,
+)
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    found = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found.append(prefix + (k,))
+            found.extend(paths(v, prefix + (k,)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.append(prefix + (i,))
+            found.extend(paths(v, prefix + (i,)))
+    return found
+
+
+@st.composite
+def bodies(draw) -> str:
+    if draw(st.booleans()):
+        return dump(draw(json_values))
+    case = copy.deepcopy(draw(st.sampled_from(VALID_CASES)))
+    path = draw(st.sampled_from(paths(case)))
+    target = case
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = draw(json_values)
+    return dump(case)
+
+
+def check_answer(response) -> None:
+    assert response.status_code in {200, 400, 422}, (response.status_code,
+                                                     response.get_data(as_text=True)[:300])
+    body = response.get_json()
+    if response.status_code == 200:
+        assert body["total"] == sum(line["amount"] for line in body["lines"])
+        return
+    error = body["error"]
+    assert set(error) <= {"code", "message", "fields"}
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    if "fields" in error:
+        assert error["fields"] and all(isinstance(k, str) and isinstance(v, str)
+                                       for k, v in error["fields"].items())
+
+
+@pytest.fixture
+def tax_headers(app, world):
+    return token(app.test_client(), "tax")
+
+
+@FUZZ
+@given(body=bodies())
+def test_any_body_gets_an_assessment_or_the_error_shape(app, tax_headers, body):
+    response = app.test_client().post("/api/v1/tax/assess", data=body.encode("utf-8", "surrogatepass"),
+                                      content_type="application/json", headers=tax_headers)
+    check_answer(response)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ("[" * 100_000 + "]" * 100_000, "json"),
+    (json.dumps(CASE).replace("8000000000", "9" * 5000), "declared_price"),
+    (json.dumps({**CASE, "parcels": [{**CASE["parcels"][0], "area_m2": "10000000000000",
+                                      "table_price_per_m2": 10**15}]}), "parcels[0].area_m2"),
+    (json.dumps({**CASE, "parcels": [{**CASE["parcels"][0], "adjustment_coefficient": "1000"}]}),
+     "parcels[0].adjustment_coefficient"),
+    (json.dumps({**CASE, "notice_date": "2026-01-01"}), "notice_date"),
+    (json.dumps({"procedure": "extension", "valid_on": "2026-03-01", "months_extended": "1000",
+                 "parcels": [{"land_type": "production_business", "area_m2": "1000",
+                              "table_price_per_m2": 5000000}]}), "months_extended"),
+    ("{not json", "json"),
+    (b"\xff\xfe{}", "json"),
+])
+def test_hostile_bodies_name_the_field(app, tax_headers, body, field):
+    data = body if isinstance(body, bytes) else body.encode()
+    response = app.test_client().post("/api/v1/tax/assess", data=data,
+                                      content_type="application/json", headers=tax_headers)
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert field in error["fields"], error
+
+
+def test_decimals_written_as_json_numbers_are_exact(app, tax_headers):
+    """Flask would read 120.5 as a float (refused); the engine's reader keeps it a decimal."""
+    body = json.dumps(CASE).replace('"120.5"', "120.5")
+    response = app.test_client().post("/api/v1/tax/assess", data=body,
+                                      content_type="application/json", headers=tax_headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["lines"][1]["amount"] == 160_000_000
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("[" * 30_000 + "]" * 30_000, "nested more than"),  # URL-encoded: 180 KB, under the limit
+    (json.dumps(CASE).replace("8000000000", "9" * 5000), "declared_price"),
+    (json.dumps({**CASE, "parcels": [{**CASE["parcels"][0], "area_m2": "10000000000000",
+                                      "table_price_per_m2": 10**15}]}), "parcels[0].area_m2"),
+    (json.dumps({**CASE, "notice_date": "2026-01-01"}), "notice_date"),
+    ("[1, 2]", "calc-error"),
+])
+def test_calculator_page_answers_hostile_cases_with_a_message(app, world, text, shown):
+    from tests.conftest import login, post_form
+
+    client = app.test_client()
+    login(client, "tax")
+    page = post_form(client, "/tax/calculator", "/tax/calculator", {"case": text})
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert 'id="calc-error"' in html and shown in html, html[-2000:]
