@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export LANDPAY_ENV ?= development
 export FLASK_APP := app
 
-.PHONY: run test test-fast bench install migrate seed lint translations clean
+.PHONY: run test test-fast bench mutation install migrate seed lint translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,12 @@ bench: install
 	$(BIN)/python bench/bench_tax_calc.py
 	$(BIN)/python bench/bench_annual_batch.py
 
+# Mutation testing of tax_calc (long: run it on its own). Survivors: .venv/bin/mutmut results
+mutation: install
+	$(BIN)/mutmut run --max-children 2
+
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache mutants

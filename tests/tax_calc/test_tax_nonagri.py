@@ -312,3 +312,26 @@ def test_consolidated_refuses_an_apartment():
     with pytest.raises(CaseError) as exc:
         tax_calc.assess(d)
     assert exc.value.field == "parcels[0].land_type"
+
+
+def test_flat_line_base_zero_area_rate_and_zero_line_terms():
+    line = non_agricultural_tax_line("1000", 10_000_000, None, "business", valid_on=LATE_2026)
+    assert (line.base, line.rate, line.amount) == (10_000_000_000, Decimal("0.0003"), 3_000_000)
+    empty = non_agricultural_tax_line("0", 10_000_000, "160", valid_on=LATE_2026, tax_year=2027)
+    assert (empty.rate, empty.amount, empty.due_terms, empty.due_dates) == (
+        Decimal("0.0003"), 0, (), ())
+
+
+def test_negative_area_names_the_parcel_field():
+    with pytest.raises(CaseError) as exc:
+        non_agricultural_tax_line("-1", 1, "160", field="parcels[2]")
+    assert exc.value.field == "parcels[2].area_m2"
+
+
+def test_consolidated_locations_default_to_parcel_ids():
+    d = consolidated()
+    for parcel in d["parcels"]:
+        del parcel["location"]
+    extra = tax_calc.assess(d).to_dict()["consolidated"]
+    # parcel 1 (400 m2 on 300) is the only one above its own quota
+    assert extra["chosen_location"] == "1"
