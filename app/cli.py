@@ -101,10 +101,14 @@ def create_user(username, full_name, role, office_code, password) -> None:
 
 
 @click.command("seed-demo")
+@click.option("--extra-parcels", default=0, show_default=True, type=click.IntRange(0, 1000),
+              help="More parcels held by the demo landholder An in Quận 1 (for test runs that "
+                   "file many dossiers: a parcel has one open dossier at a time).")
 @with_appcontext
-def seed_demo() -> None:
+def seed_demo(extra_parcels: int) -> None:
     """Load the sample data files and demo offices, parcels and users (not in production)."""
     from app.models import (
+        Holding,
         Office,
         OfficeKind,
         Parcel,
@@ -157,6 +161,23 @@ def seed_demo() -> None:
             area_m2=areas[i], price_key=entry.price_key, position=entry.position,
             registry_office=office, holder=holders[i],
         ))
+    # A parcel held jointly by spouses, half each: both must transfer it.
+    hoa = Party(full_name="Đặng Thị Hoa", citizen_id="079072000004", address="Quận 1, TP. Hồ Chí Minh")
+    joint = Parcel(province="HCM", map_sheet="14", parcel_no="129", address=f"Số 28 {(entries[0].label or entries[0].price_key).split(' (')[0]}, phường Sài Gòn, TP. Hồ Chí Minh",
+                   land_type="residential", area_m2=Decimal("64.00"), price_key=entries[0].price_key,
+                   position=entries[0].position, registry_office=registry_office)
+    joint.holdings.extend([Holding(party=cuong, share_num=1, share_den=2, position=1),
+                           Holding(party=hoa, share_num=1, share_den=2, position=2)])
+    db.session.add_all([hoa, joint])
+    for i in range(extra_parcels):
+        entry = entries[i % len(entries)]
+        db.session.add(Parcel(
+            province="HCM", map_sheet="90", parcel_no=str(1 + i),
+            address=f"Số {100 + i} {(entry.label or entry.price_key).split(' (')[0]}, phường Sài "
+                    "Gòn, TP. Hồ Chí Minh", land_type="residential", area_m2=Decimal("50.00"),
+            price_key=entry.price_key, position=entry.position, registry_office=registry_office,
+            holder=an,
+        ))
     users = [
         ("admin", "Quản trị hệ thống", Role.ADMIN, None, None),
         ("registry", "Phạm Thu Hà (Văn phòng đăng ký Q1)", Role.REGISTRY_OFFICER, registry_office, None),
@@ -208,13 +229,21 @@ def _demo_coefficients(province: str) -> None:
     click.echo(f"{label}: neutral demo adjustment coefficients (1.0)")
 
 
+#: Every demo login seed-demo creates: username, role, office, citizen id, what it is for.
+DEMO_LOGINS = (
+    ("registry", "registry officer", "VPDK-HCM-Q1", None, "files dossiers of Quận 1, completes them"),
+    ("tax", "tax officer", "CCT-HCM-Q1", None, "confirms Quận 1's assessments"),
+    ("registry3", "registry officer", "VPDK-HCM-Q3", None, "files dossiers of Quận 3 (another office)"),
+    ("tax3", "tax officer", "CCT-HCM-Q3", None, "confirms every Quận 3 assessment"),
+    ("an", "landholder", None, "079080000001", "Nguyễn Văn An: holds parcels in Quận 1, transferor"),
+    ("binh", "landholder", None, "079085000002", "Trần Thị Bình: transferee, pays the notice"),
+    ("cuong", "landholder", None, "079070000003", "Lê Văn Cường: holds parcels in Quận 1 and Quận 3"),
+    ("admin", "administrator", None, None, "sees everything"),
+)
+
+
 def _print_logins() -> None:
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
-    for username, what in (
-        ("registry", "registry officer, Quận 1 (files dossiers, completes them)"),
-        ("tax", "tax officer, Quận 1 (confirms assessments)"),
-        ("an", "landholder Nguyễn Văn An (holds parcels, transferor)"),
-        ("binh", "landholder Trần Thị Bình (transferee, pays)"),
-        ("admin", "administrator"),
-    ):
-        click.echo(f"  {username:10s} {what}")
+    for username, role, office, citizen_id, what in DEMO_LOGINS:
+        where = office or (f"citizen id {citizen_id}" if citizen_id else "")
+        click.echo(f"  {username:10s} {role:17s} {where:24s} {what}")

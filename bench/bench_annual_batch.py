@@ -96,7 +96,7 @@ def generate(app, n: int) -> None:
                         for i in range(start, min(start + CHUNK, holders + 1))
                     ))
             columns = ("id, province, map_sheet, parcel_no, address, land_type, area_m2, "
-                       "price_key, position, registry_office_id, holder_id")
+                       "price_key, position, registry_office_id")
             with cur.copy(f"COPY parcels ({columns}) FROM STDIN") as copy:
                 for start in range(1, n + 1, CHUNK):
                     rows = []
@@ -107,15 +107,23 @@ def generate(app, n: int) -> None:
                         area = rnd.randint(2500, 60000)  # 25.00 .. 600.00 m2
                         rows.append(
                             f"{i}\tHCM\t{i // 1000}\t{i}\t{i} bench street\tresidential\t"
-                            f"{area // 100}.{area % 100:02d}\t{key}\t{position}\t{office_id}\t"
-                            f"{(i - 1) // PARCELS_PER_HOLDER + 1}\n"
+                            f"{area // 100}.{area % 100:02d}\t{key}\t{position}\t{office_id}\n"
                         )
                     copy.write("".join(rows))
+            # Each parcel's holder: a holding with a share of 1, held since before history.
+            with cur.copy("COPY holdings (parcel_id, party_id, share_num, share_den, position) "
+                          "FROM STDIN") as copy:
+                for start in range(1, n + 1, CHUNK):
+                    copy.write("".join(
+                        f"{i}\t{(i - 1) // PARCELS_PER_HOLDER + 1}\t1\t1\t1\n"
+                        for i in range(start, min(start + CHUNK, n + 1))
+                    ))
             cur.execute("SELECT setval('parties_id_seq', (SELECT max(id) FROM parties))")
             cur.execute("SELECT setval('parcels_id_seq', (SELECT max(id) FROM parcels))")
         db.session.commit()
         db.session.execute(text("ANALYZE parties"))
         db.session.execute(text("ANALYZE parcels"))
+        db.session.execute(text("ANALYZE holdings"))
         db.session.commit()
 
 

@@ -1,8 +1,15 @@
 """Start every LandPay process on loopback for a local demo, print where they are, and
-stop them all on Ctrl-C.
+stop them all on Ctrl-C or SIGTERM.
 
 The web app and the mock bank are separate processes with separate databases,
 talking over HTTP exactly as they would in production.
+
+Ports: ``LANDPAY_PORT`` (default 5000) and ``MOCK_BANK_PORT`` (default 5001). The
+instance folder (SQLite databases, development secrets, the receipt key) is
+``LANDPAY_INSTANCE_DIR`` (default ``instance/``). Stopping: Ctrl-C in the terminal;
+``kill <pid>`` (SIGTERM) or SIGHUP to this process or to ``make run``; when ``make run``
+was started in the background, ``kill -TERM -<process group id>`` stops the whole group.
+Every way ends the app and the bank and exits with status 0.
 """
 
 from __future__ import annotations
@@ -21,9 +28,22 @@ APP_PORT = int(os.environ.get("LANDPAY_PORT", "5000"))
 BANK_PORT = int(os.environ.get("MOCK_BANK_PORT", "5001"))
 
 
-def wait_for(url: str, timeout: float = 20) -> None:
+class Stop(Exception):
+    """A signal asked us to stop."""
+
+
+def _stop(signum, _frame):
+    # Further signals while stopping are ignored: the children are being stopped already.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stop(signal.Signals(signum).name)
+
+
+def wait_for(url: str, procs, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit(f"a process exited while starting; {url} is not up")
         try:
             requests.get(url, timeout=1)
             return
@@ -33,8 +53,13 @@ def wait_for(url: str, timeout: float = 20) -> None:
 
 
 def main() -> int:
+    # SIGINT is ignored in a job started in the background by a non-interactive shell;
+    # SIGTERM and SIGHUP always stop us, the same way as Ctrl-C.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     sys.path.insert(0, str(ROOT))
-    from config import instance_secret
+    from app.cli import DEMO_LOGINS, DEMO_PASSWORD
+    from config import INSTANCE_DIR, instance_secret
 
     bank_secret = os.environ.get("BANK_SECRET") or instance_secret("bank-secret")
     python = sys.executable
@@ -44,7 +69,8 @@ def main() -> int:
         os.environ,
         MOCK_BANK_HOST="127.0.0.1",
         MOCK_BANK_PORT=str(BANK_PORT),
-        MOCK_BANK_DATABASE_URL=f"sqlite:///{ROOT / 'instance' / 'mock_bank.db'}",
+        MOCK_BANK_DATABASE_URL=os.environ.get("MOCK_BANK_DATABASE_URL")
+        or f"sqlite:///{INSTANCE_DIR / 'mock_bank.db'}",
         MOCK_BANK_MERCHANTS=f"LANDPAY:{bank_secret}:{app_url}/bank/notify",
         MOCK_BANK_SECRET_KEY=os.environ.get("MOCK_BANK_SECRET_KEY") or instance_secret("mock-bank-key"),
     )
@@ -55,29 +81,35 @@ def main() -> int:
         BANK_SECRET=bank_secret,
         PUBLIC_BASE_URL=app_url,
     )
-    procs = [
-        subprocess.Popen([python, "-m", "mock_bank"], cwd=ROOT, env=bank_env),  # noqa: S603
-        subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+    procs: list[subprocess.Popen] = []
+    try:
+        procs.append(subprocess.Popen([python, "-m", "mock_bank"], cwd=ROOT, env=bank_env))  # noqa: S603
+        procs.append(subprocess.Popen(  # noqa: S603 - our own interpreter and modules
             [python, "-m", "waitress", "--listen", f"127.0.0.1:{APP_PORT}", "--threads", "8",
              "--call", "app:create_app"],
             cwd=ROOT, env=app_env,
-        ),
-    ]
-    try:
-        wait_for(bank_url + "/")
-        wait_for(app_url + "/healthz")
+        ))
+        wait_for(bank_url + "/", procs)
+        wait_for(app_url + "/healthz", procs)
         print()
         print("LandPay is running:")
-        print(f"  web app and API  {app_url}   (API document: {app_url}/api/v1/openapi.json)")
-        print(f"  mock bank        {bank_url}")
-        print("  demo logins: registry, tax, an, binh, cuong, admin  password: demo-pass-2026")
-        print("Press Ctrl-C to stop.")
+        print(f"  web app and API  {app_url}")
+        print(f"  API reference    {app_url}/api/v1/docs   (OpenAPI: {app_url}/api/v1/openapi.json)")
+        print(f"  mock bank        {bank_url}   (a test bank: test accounts on its start page)")
+        print(f"demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, office, citizen_id, what in DEMO_LOGINS:
+            where = office or (f"citizen id {citizen_id}" if citizen_id else "")
+            print(f"  {username:10s} {role:17s} {where:24s} {what}")
+        print(f"Press Ctrl-C to stop (or: kill -TERM {os.getpid()}).", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
+        print("a process stopped unexpectedly; stopping the others", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (Stop, KeyboardInterrupt):
         return 0
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -86,6 +118,9 @@ def main() -> int:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+        if procs:
+            print("LandPay stopped.", flush=True)
 
 
 if __name__ == "__main__":

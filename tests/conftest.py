@@ -204,23 +204,63 @@ class World:
 
         return db.session.scalar(select(User).where(User.username == username))
 
-    def transfer_input(self, parcel=None, price=12_000_000_000, relationship=None):
+    def transfer_input(self, parcel=None, price=12_000_000_000, relationship=None,
+                       transferor=None, transferee=None):
         from app.services.dossiers import PartyInput, TransferInput
 
         return TransferInput(
             parcel_id=parcel or self.parcel_id,
-            transferor=PartyInput(*self.seller_party),
-            transferee=PartyInput(*self.buyer_party),
+            transferor=PartyInput(*(transferor or self.seller_party)),
+            transferee=PartyInput(*(transferee or self.buyer_party)),
             declared_price=price,
             relationship=relationship,
         )
+
+    def add_parcel(self, holders=None, office: str = "REG1", price_key: str = "Q1-LE-LOI",
+                   area: str = "50.00") -> int:
+        """Another parcel of ``office``; ``holders`` maps citizen ids to shares (default: the
+        seller alone). Returns its id."""
+        from fractions import Fraction
+
+        from sqlalchemy import func, select
+
+        from app.extensions import db
+        from app.models import Holding, Office, Parcel, Party
+
+        with self.app.app_context():
+            count = db.session.scalar(select(func.count()).select_from(Parcel))
+            parcel = Parcel(province="HCM", map_sheet="30", parcel_no=str(1000 + count),
+                            address=f"{1000 + count} Đường Thử", land_type="residential",
+                            area_m2=Decimal(area), price_key=price_key, position=1,
+                            registry_office_id=db.session.scalar(
+                                select(Office.id).where(Office.code == office)))
+            for position, (citizen_id, share) in enumerate(
+                    (holders or {self.seller_party[1]: 1}).items(), start=1):
+                share = Fraction(share)
+                parcel.holdings.append(Holding(
+                    party_id=db.session.scalar(select(Party.id).where(Party.citizen_id == citizen_id)),
+                    share_num=share.numerator, share_den=share.denominator, position=position))
+            db.session.add(parcel)
+            db.session.commit()
+            return parcel.id
+
+    def officer_for(self, parcel_id: int):
+        """The registry officer of the parcel's office, loaded in the current app context."""
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Parcel, Role, User
+
+        office_id = db.session.get(Parcel, parcel_id).registry_office_id
+        return db.session.scalar(select(User).where(
+            User.office_id == office_id, User.role == Role.REGISTRY_OFFICER))
 
     def file(self, **kwargs) -> str:
         """File a transfer dossier through the service; returns its code."""
         from app.services.dossiers import file_transfer
 
         with self.app.app_context():
-            officer = self.user("registry2" if kwargs.get("parcel") == self.parcel2_id else "registry")
+            officer = self.officer_for(kwargs.get("parcel") or self.parcel_id)
             return file_transfer(officer, self.transfer_input(**kwargs)).code
 
     def file_and_confirm(self, **kwargs) -> tuple[str, str]:

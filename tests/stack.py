@@ -82,7 +82,9 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         MOCK_BANK_SECRET_KEY="e2e-bank-session-key",
     )
     flask = [sys.executable, "-m", "flask"]
-    for command in (["db", "upgrade"], ["seed-demo"]):
+    # Each test files its own dossier and a parcel has one open dossier at a time: seed spare
+    # parcels for An.
+    for command in (["db", "upgrade"], ["seed-demo", "--extra-parcels", "16"]):
         done = subprocess.run(flask + command, cwd=ROOT, env=app_env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
@@ -103,3 +105,68 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
             stack.stop()
             raise
     return stack
+
+
+@dataclass
+class LocalRun:
+    """``scripts/run_local.py`` started as ``make run`` starts it, on free ports."""
+
+    app_url: str
+    bank_url: str
+    env: dict
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self, sig: int = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            return self.proc.wait(10)
+
+
+def local_env(tmp: Path, database_url: str) -> dict:
+    """The environment ``make run`` gives its commands, with our own ports, instance folder
+    and database (the developer's ``instance/`` is never touched)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LANDPAY_", "MOCK_BANK_", "BANK_"))}
+    base.pop("DATABASE_URL", None)
+    instance = tmp / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    return dict(
+        base,
+        LANDPAY_ENV="development",
+        FLASK_APP="app",
+        LANDPAY_INSTANCE_DIR=str(instance),
+        DATABASE_URL=database_url,
+        LANDPAY_PORT=str(free_port()),
+        MOCK_BANK_PORT=str(free_port()),
+    )
+
+
+def seed(env: dict) -> None:
+    """``make seed``: migrate, then load the demo data."""
+    flask = [sys.executable, "-m", "flask"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        done = subprocess.run(flask + command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def start_local(tmp: Path, env: dict, timeout: float = 40) -> LocalRun:
+    """Start ``scripts/run_local.py`` in its own process group; wait until it says it runs."""
+    log = tmp / "run_local.log"
+    proc = subprocess.Popen(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / "run_local.py")], cwd=ROOT, env=env,
+        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    run = LocalRun(f"http://127.0.0.1:{env['LANDPAY_PORT']}", f"http://127.0.0.1:{env['MOCK_BANK_PORT']}",
+                   env, proc, log)
+    deadline = time.monotonic() + timeout
+    while "Press Ctrl-C to stop" not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            run.stop()
+            raise RuntimeError(f"run_local did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return run

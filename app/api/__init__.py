@@ -12,16 +12,19 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms.fields import SelectChoice
 
 from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import (
+    CLOSED_STATUSES,
     Assessment,
     AssessmentStatus,
     Dossier,
+    DossierStatus,
+    Holding,
     Notice,
     Parcel,
     PaymentOrder,
@@ -30,6 +33,7 @@ from app.models import (
 )
 from app.services import dossiers as svc
 from app.services import paying
+from app.services.holdings import search_parcels
 from app.services.keys import receipt_signer
 from app.services.scoping import (
     assessments_for,
@@ -38,11 +42,13 @@ from app.services.scoping import (
     get_dossier,
     get_notice,
     notices_for,
+    parcels_for,
 )
 from app.services.views import (
     assessment_json,
     dossier_json,
     notice_json,
+    parcel_json,
     payment_json,
     receipt_json,
 )
@@ -109,22 +115,32 @@ def delete_token():
 @bp.get("/me")
 @api_auth()
 def me():
+    """Who the token belongs to. A landholder also gets their own citizen id (the one a
+    registry officer files a dossier with); nobody else's is ever shown here."""
     u = g.api_user
     return jsonify({"username": u.username, "full_name": u.full_name, "role": u.role.value,
-                    "office": u.office.code if u.office else None})
+                    "office": u.office.code if u.office else None,
+                    "citizen_id": u.party.citizen_id if u.role is Role.LANDHOLDER and u.party else None})
 
 
 @bp.get("/parcels")
 @api_auth(Role.REGISTRY_OFFICER)
 def parcels():
-    items = db.session.scalars(
-        select(Parcel).where(Parcel.registry_office_id == g.api_user.office_id).order_by(Parcel.id)
-    ).all()
-    return jsonify({"items": [
-        {"id": p.id, "label": p.label, "address": p.address, "land_type": p.land_type,
-         "area_m2": str(p.area_m2), "holder": {"full_name": p.holder.full_name, "citizen_id": p.holder.citizen_id}}
-        for p in items
-    ]})
+    """The office's parcels with their current holders (``q``: search as the filing form
+    does, at most 20). ``holder`` is the first-named holder, kept for older clients."""
+    q = request.args.get("q", "").strip()[:200]
+    if q:
+        items, _more = search_parcels(g.api_user, q)
+    else:
+        items = db.session.scalars(
+            parcels_for(g.api_user).order_by(Parcel.id)
+            .options(selectinload(Parcel.holdings).selectinload(Holding.party))
+        ).all()
+    open_codes = dict(db.session.execute(
+        select(Dossier.parcel_id, Dossier.code).where(
+            Dossier.parcel_id.in_([p.id for p in items]), Dossier.status.not_in(CLOSED_STATUSES))
+    ).all()) if items else {}
+    return jsonify({"items": [parcel_json(p, open_codes.get(p.id)) for p in items]})
 
 
 @bp.post("/dossiers")
@@ -152,11 +168,6 @@ def create_dossier():
     if data.get("sole_residence") is True:
         flat["sole_residence"] = "y"
     form = TransferForm(formdata=MultiDict(flat), meta={"csrf": False})
-    form.parcel_id.choices = [
-        SelectChoice(str(p.id), p.label) for p in db.session.scalars(
-            select(Parcel).where(Parcel.registry_office_id == g.api_user.office_id)
-        )
-    ]
     if not form.validate():
         raise ValidationFailed(_("Invalid input."), fields=form_errors(form))
     dossier = svc.file_transfer(g.api_user, transfer_input(form))
@@ -169,7 +180,16 @@ def create_dossier():
 @bp.get("/dossiers")
 @api_auth()
 def list_dossiers():
-    items = db.session.scalars(dossiers_for(g.api_user).order_by(Dossier.id.desc()).limit(200)).all()
+    """The dossiers the user may see, newest first (at most 200). ``?status=`` keeps one
+    state; ``paid`` means paid and not yet completed (completion is the later state)."""
+    query = dossiers_for(g.api_user)
+    status = request.args.get("status")
+    if status is not None:
+        try:
+            query = query.where(Dossier.status == DossierStatus(status))
+        except ValueError:
+            raise ValidationFailed(_("Invalid input."), fields={"status": _("Unknown status.")}) from None
+    items = db.session.scalars(query.order_by(Dossier.id.desc()).limit(200)).all()
     return jsonify({"items": [
         {"code": d.code, "status": d.status.value, "filed_at": d.filed_at.isoformat(), "due_on": d.due_on.isoformat()}
         for d in items
@@ -320,3 +340,49 @@ def openapi():
     from app.api.openapi import document
 
     return jsonify(document())
+
+
+@bp.get("/docs")
+def reference():
+    """The OpenAPI document as a readable page: rendered here, no script, nothing fetched
+    from elsewhere; it shows the public document only."""
+    import json
+
+    from flask import render_template
+
+    from app.api.openapi import document
+
+    def pretty(value) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def schema_text(schema) -> str:
+        if not schema:
+            return ""
+        if "$ref" in schema:
+            return schema["$ref"].rsplit("/", 1)[1]
+        return pretty(schema) if "properties" in schema or "oneOf" in schema else \
+            " | ".join(schema["enum"]) if "enum" in schema else str(schema.get("type", ""))
+
+    doc = document()
+    operations = []
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {})
+            responses = []
+            for status, answer in op["responses"].items():
+                content = answer.get("content", {}).get("application/json", {})
+                responses.append({"status": status, "description": answer["description"],
+                                  "schema": schema_text(content.get("schema")),
+                                  "example": pretty(content["example"]) if "example" in content else None})
+            operations.append({
+                "method": method, "path": path, "summary": op["summary"], "description": op.get("description"),
+                "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+                "public": op.get("security") == [],
+                "parameters": [dict(p, schema_text=schema_text(p["schema"])) for p in op.get("parameters", ())],
+                "body": pretty(body["schema"]) if body else None,
+                "body_example": pretty(body["example"]) if "example" in body else None,
+                "responses": responses,
+            })
+    schemas = [(name, pretty(schema)) for name, schema in doc["components"]["schemas"].items()]
+    return render_template("api/reference.html", doc=doc, operations=operations, schemas=schemas,
+                           base=doc["servers"][0]["url"])

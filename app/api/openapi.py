@@ -1,17 +1,113 @@
-"""The OpenAPI 3.1 document of API v1, built from one table of operations."""
+"""The OpenAPI 3.1 document of API v1, built from one table of operations.
+
+The examples are the answers of the executed walk-through (docs/quickstart-api.md and
+docs/api.md): a test runs those pages against the real processes and checks that each
+example below matches the answer the same operation gave there. ``...`` stands for a value
+that changes from run to run (a token, a code, a time): a whole value, or the rest of a
+string (``"HS..."``), or more members of an object (key ``"..."``).
+"""
 
 from __future__ import annotations
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
+#: (path, method) -> {"status": ..., "request": body or None, "response": body}.
+EXAMPLES: dict[tuple[str, str], dict] = {
+    ("/tokens", "post"): {
+        "status": 201,
+        "request": {"username": "registry", "password": "demo-pass-2026"},
+        "response": {"token": "...", "expires_at": "...", "role": "registry_officer"},
+    },
+    ("/me", "get"): {
+        "status": 200,
+        "response": {"username": "binh", "full_name": "Trần Thị Bình", "role": "landholder",
+                     "office": None, "citizen_id": "079085000002"},
+    },
+    ("/parcels", "get"): {
+        "status": 200,
+        "response": {"items": [{"id": 1, "label": "10/101", "address": "...", "land_type": "residential",
+                                "area_m2": "72.50",
+                                "holder": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"}},
+                               "..."]},
+    },
+    ("/dossiers", "post"): {
+        "status": 201,
+        "request": {"parcel_id": 1,
+                    "transferor": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"},
+                    "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
+                    "declared_price": 60000000000},
+        "response": {"code": "HS...", "procedure": "transfer", "status": "awaiting_confirmation",
+                     "declared_price": 60000000000,
+                     "assessment": {"id": "...", "status": "pending", "total": 1500000000,
+                                    "review_reasons": [{"code": "total_above_auto_confirmation_ceiling",
+                                                        "field": "tax_office", "text": "..."}],
+                                    "lines": [{"obligation": "registration_fee", "amount": 300000000, "...": "..."},
+                                              {"obligation": "personal_income_tax", "amount": 1200000000,
+                                               "...": "..."}],
+                                    "...": "..."},
+                     "notice": None, "payments": [], "...": "..."},
+    },
+    ("/dossiers", "get"): {
+        "status": 200,
+        "response": {"items": [{"code": "HS...", "status": "paid", "filed_at": "...", "due_on": "..."}, "..."]},
+    },
+    ("/dossiers/{code}/complete", "post"): {
+        "status": 200,
+        "response": {"code": "HS...", "status": "completed", "completed_at": "...", "...": "..."},
+    },
+    ("/assessments", "get"): {
+        "status": 200,
+        "response": {"items": [{"id": "...", "dossier_code": "HS...", "status": "pending", "total": 1500000000,
+                                "...": "..."}, "..."]},
+    },
+    ("/assessments/{assessment_id}/confirm", "post"): {
+        "status": 201,
+        "response": {"code": "TB...", "dossier_code": "HS...", "status": "unpaid", "payer": "Trần Thị Bình",
+                     "total": 1500000000, "outstanding": 1500000000, "lines": "...", "...": "..."},
+    },
+    ("/notices/{code}", "get"): {
+        "status": 200,
+        "response": {"code": "TB...", "status": "paid", "total": 1500000000, "outstanding": 0,
+                     "lines": [{"obligation": "registration_fee", "amount": 300000000, "paid": 300000000,
+                                "explanation": {"vi": "...", "en": "Registration fee 0.5% x ..."},
+                                "legal_basis": "Decree 10/2022/ND-CP ...", "...": "..."}, "..."],
+                     "...": "..."},
+    },
+    ("/notices/{code}/payments", "post"): {
+        "status": 201,
+        "response": {"ref": "LP...", "notice_code": "TB...", "amount": 1500000000, "status": "started",
+                     "redirect_url": "http://...:.../checkout?lp_version=1&...", "...": "..."},
+    },
+    ("/payments/{ref}", "get"): {
+        "status": 200,
+        "response": {"ref": "LP...", "status": "succeeded", "bank_ref": "MB...", "receipt_number": "BL...",
+                     "...": "..."},
+    },
+    ("/receipts/{number}", "get"): {
+        "status": 200,
+        "response": {"number": "BL...", "kid": "landpay-1", "token": "eyJ...",
+                     "claims": {"notice_code": "TB...", "dossier_code": "HS...", "total": 1500000000,
+                                "currency": "VND", "payer_name": "Trần Thị Bình", "...": "..."},
+                     "...": "..."},
+    },
+    ("/receipts/verify", "post"): {
+        "status": 200,
+        "request": {"token": "eyJ..."},
+        "response": {"valid": True, "claims": {"receipt_id": "BL...", "total": 1500000000, "...": "..."}},
+    },
+}
 
-def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=()):
+
+def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=(),
+        query=(), description=None):
     responses = {str(ok): {"description": "OK"}}
     if ok_schema:
         responses[str(ok)]["content"] = {"application/json": {"schema": ok_schema}}
     for code in errors:
         responses[str(code)] = {"description": "Error", "content": {"application/json": {"schema": ERROR}}}
     op = {"summary": summary, "tags": [tag], "responses": responses}
+    if description:
+        op["description"] = description
     if not auth:
         op["security"] = []
     if body:
@@ -21,7 +117,20 @@ def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(4
             {"name": p, "in": "path", "required": True, "schema": {"type": "integer" if p.endswith("id") else "string"}}
             for p in params
         ]
+    if query:
+        op.setdefault("parameters", []).extend(query)
     return op
+
+
+def _with_examples(paths: dict) -> dict:
+    """Put each example on its operation: the request body's and the answer's."""
+    for (path, method), ex in EXAMPLES.items():
+        op = paths[path][method]
+        if ex.get("request") is not None:
+            op["requestBody"]["content"]["application/json"]["example"] = ex["request"]
+        answer = op["responses"][str(ex["status"])]
+        answer.setdefault("content", {"application/json": {}})["application/json"]["example"] = ex["response"]
+    return paths
 
 
 def _ref(name):
@@ -43,16 +152,27 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {
+        "paths": _with_examples({
             "/tokens": {"post": _op("Log in and get a bearer token", tag="auth", auth=False, ok=201,
                                     body={"type": "object", "required": ["username", "password"], "properties": {
                                         "username": {"type": "string"}, "password": {"type": "string"}}},
                                     ok_schema=_ref("Token"), errors=(401, 422))},
             "/tokens/current": {"delete": _op("Revoke the token in use", tag="auth", ok=204, errors=(401,))},
-            "/me": {"get": _op("The authenticated user", tag="auth", errors=(401,))},
+            "/me": {"get": _op("The authenticated user", tag="auth", errors=(401,), ok_schema=_ref("Me"),
+                               description="A landholder also gets their own citizen id (the one a "
+                               "registry officer files a dossier with); officers and admins get null.")},
             "/parcels": {"get": _op("Parcels of the registry officer's office", tag="registry")},
             "/dossiers": {
-                "get": _op("Dossiers the user may see", tag="registry", errors=(401,)),
+                "get": _op("Dossiers the user may see, newest first (at most 200)", tag="registry",
+                           errors=(401, 422), query=[{
+                               "name": "status", "in": "query", "required": False,
+                               "description": "Only dossiers in this state. `paid` means paid and not yet "
+                               "completed (completion is the later state): what a registry system "
+                               "asks for to find the dossiers it must finish.",
+                               "schema": {"type": "string", "enum": [
+                                   "filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]}}],
+                           description="An unknown `status` is refused with 422 `validation_failed` "
+                           "naming the field `status`."),
                 "post": _op("File a transfer dossier (assessed at once)", tag="registry", ok=201,
                             body={"type": "object", "required": ["parcel_id", "transferor", "transferee", "declared_price"],
                                   "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
@@ -90,7 +210,9 @@ def document() -> dict:
             "/receipts/verify": {"post": _op("Verify an e-receipt with the published keys", tag="receipt", auth=False,
                                              body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
                                              errors=(422,))},
-        },
+            "/openapi.json": {"get": _op("This document (OpenAPI 3.1)", tag="reference", auth=False, errors=())},
+            "/docs": {"get": _op("This document as a readable HTML page", tag="reference", auth=False, errors=())},
+        }),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -99,6 +221,10 @@ def document() -> dict:
                         "code": {"type": "string", "examples": ["validation_failed", "not_found", "forbidden"]},
                         "message": {"type": "string"},
                         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+                "Me": {"type": "object", "properties": {
+                    "username": {"type": "string"}, "full_name": {"type": "string"}, "role": {"type": "string"},
+                    "office": {"type": ["string", "null"]},
+                    "citizen_id": {"type": ["string", "null"], "description": "A landholder's own citizen id"}}},
                 "Token": {"type": "object", "properties": {"token": {"type": "string"},
                                                            "expires_at": {"type": "string", "format": "date-time"},
                                                            "role": {"type": "string"}}},

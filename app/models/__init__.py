@@ -3,7 +3,15 @@
 from app.models.annual import AnnualTaxNotice, AnnualTaxRun
 from app.models.payment import BankNotification, PaymentOrder, Receipt
 from app.models.people import ApiToken, LoginThrottle, Office, OfficeKind, Party, Role, User
-from app.models.registry import Dossier, DossierStatus, Event, OutboxMessage, Parcel
+from app.models.registry import (
+    CLOSED_STATUSES,
+    Dossier,
+    DossierStatus,
+    Event,
+    Holding,
+    OutboxMessage,
+    Parcel,
+)
 from app.models.tax import (
     Assessment,
     AssessmentLine,
@@ -21,5 +29,5 @@ __all__ = [
     "Dossier", "DossierStatus", "Event", "Notice", "NoticeLine", "NoticeStatus", "Office",
     "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
     "PriceTableVersion", "Receipt", "Role", "User",
-    "AnnualTaxNotice", "AnnualTaxRun",
+    "AnnualTaxNotice", "AnnualTaxRun", "CLOSED_STATUSES", "Holding",
 ]

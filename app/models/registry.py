@@ -6,17 +6,21 @@ import enum
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,8 +30,15 @@ from app.models.people import Office, Party, User
 
 
 class Parcel(db.Model):
+    """A parcel of the cadastral map. Who holds it is in its holdings (with their history),
+    never on the parcel itself."""
+
     __tablename__ = "parcels"
-    __table_args__ = (UniqueConstraint("province", "map_sheet", "parcel_no"),)
+    __table_args__ = (
+        UniqueConstraint("province", "map_sheet", "parcel_no"),
+        # The filing form finds a parcel of the officer's office by map sheet and number.
+        Index("ix_parcels_office_sheet_no", "registry_office_id", "map_sheet", "parcel_no"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     province: Mapped[str] = mapped_column(String(10))
@@ -40,14 +51,89 @@ class Parcel(db.Model):
     price_key: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=1)
     registry_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
-    holder_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
 
     registry_office: Mapped[Office] = relationship()
-    holder: Mapped[Party] = relationship()
+    holdings: Mapped[list[Holding]] = relationship(
+        back_populates="parcel", order_by="Holding.id", cascade="all, delete-orphan"
+    )
+
+    def __init__(self, *, holder: Party | None = None, holder_id: int | None = None, **kwargs):
+        """A parcel entered into the registry; ``holder`` (or ``holder_id``) registers its
+        first holder with a share of 1 (several holders: add ``Holding`` rows instead)."""
+        super().__init__(**kwargs)
+        if holder is not None or holder_id is not None:
+            who = {"party": holder} if holder is not None else {"party_id": holder_id}
+            self.holdings.append(Holding(**who, share_num=1, share_den=1, position=1))
 
     @property
     def label(self) -> str:
         return f"{self.map_sheet}/{self.parcel_no}"
+
+    @property
+    def current_holdings(self) -> list[Holding]:
+        """The current set of holders, in the order of the certificate."""
+        return sorted((h for h in self.holdings if h.valid_to is None), key=lambda h: h.position)
+
+    @property
+    def holders(self) -> list[Party]:
+        return [h.party for h in self.current_holdings]
+
+    @property
+    def holder(self) -> Party | None:
+        """The first-named current holder: the only one, or the co-holders' representative
+        (who receives the parcel's notices)."""
+        current = self.current_holdings
+        return current[0].party if current else None
+
+    @property
+    def holder_id(self) -> int | None:
+        current = self.current_holdings
+        return current[0].party_id if current else None
+
+
+class Holding(db.Model):
+    """One holder's share of a parcel over a period. The current set of a parcel (valid_to
+    empty) has shares adding up to 1; completing a dossier that changes holders closes it
+    (valid_to) and opens the next one (valid_from) in the same transaction."""
+
+    __tablename__ = "holdings"
+    __table_args__ = (
+        CheckConstraint("share_num > 0 AND share_den > 0 AND share_num <= share_den", name="share"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_from <= valid_to",
+                        name="period"),
+        # A party appears once in a parcel's current set, and each place on it is taken once.
+        Index("uq_holdings_current_party", "parcel_id", "party_id", unique=True,
+              sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
+        Index("uq_holdings_current_position", "parcel_id", "position", unique=True,
+              sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    #: The share as an exact fraction (never a float): share_num / share_den.
+    share_num: Mapped[int]
+    share_den: Mapped[int]
+    #: Place among the co-holders on the certificate; 1 is the first named.
+    position: Mapped[int] = mapped_column(default=1)
+    #: When the holding began; None for a holding recorded before the registry kept history.
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When it ended (the completion of the dossier that moved the parcel); None while current.
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The completed dossier that opened this holding (None for holdings recorded before).
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+
+    parcel: Mapped[Parcel] = relationship(back_populates="holdings")
+    party: Mapped[Party] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.share_num, self.share_den)
+
+    @property
+    def share_text(self) -> str:
+        return f"{self.share_num}/{self.share_den}"
 
 
 class DossierStatus(enum.StrEnum):
@@ -58,8 +144,18 @@ class DossierStatus(enum.StrEnum):
     COMPLETED = "completed"  # registry finished the dossier
 
 
+#: States in which a dossier is over; in any other it is open. At most one open dossier per
+#: parcel (they all change its holders), enforced by a partial unique index.
+CLOSED_STATUSES = frozenset({DossierStatus.COMPLETED})
+_OPEN = "status NOT IN ({})".format(", ".join(f"'{s.name}'" for s in sorted(CLOSED_STATUSES)))
+
+
 class Dossier(db.Model):
     __tablename__ = "dossiers"
+    __table_args__ = (
+        Index("uq_dossiers_one_open_per_parcel", "parcel_id", unique=True,
+              sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
@@ -83,6 +179,8 @@ class Dossier(db.Model):
     #: Statutory due date of the registry (working days from filing).
     due_on: Mapped[date] = mapped_column(Date)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Number of the certificate issued on completion (one new number per completion).
+    certificate_no: Mapped[str | None] = mapped_column(String(30), unique=True)
 
     parcel: Mapped[Parcel] = relationship()
     registry_office: Mapped[Office] = relationship(foreign_keys=[registry_office_id])

@@ -7,22 +7,31 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.widgets import HiddenInput
 
 from app.auth import role_required
+from app.citizen_ids import citizen_id_problem
 from app.errors import AppError
 from app.extensions import db
 from app.models import Dossier, DossierStatus, Notice, Parcel, PaymentOrder, Receipt, Role
 from app.services import dossiers as svc
-from app.services.scoping import dossiers_for, get_dossier
+from app.services.holdings import SEARCH_LIMIT, search_parcels
+from app.services.scoping import dossiers_for, get_dossier, parcels_for
 from app.services.views import dossier_view
 
 bp = Blueprint("registry", __name__)
 
-CITIZEN_ID = Regexp(r"^\d{12}$", message=_l("A citizen id has 12 digits."))
+
+def CITIZEN_ID(form, field):  # noqa: N802 - used like the validator classes beside it
+    """The one citizen id check of ``app.citizen_ids``."""
+    problem = citizen_id_problem((field.data or "").strip())
+    if problem is not None:
+        raise ValidationError(problem)
+
+
 RELATIONSHIP_CHOICES = [
     SelectChoice("", _l("None (not family)")),
     SelectChoice("spouse", _l("Spouses")),
@@ -35,7 +44,9 @@ RELATIONSHIP_CHOICES = [
 
 
 class TransferForm(FlaskForm):
-    parcel_id = SelectField(_l("Parcel"), coerce=int, validators=[InputRequired()])
+    #: Chosen with the parcel search above the form.
+    parcel_id = IntegerField(_l("Parcel"), widget=HiddenInput(),
+                             validators=[InputRequired(message=_l("Find and choose the parcel."))])
     transferor_name = StringField(_l("Transferor's full name"), validators=[DataRequired(), Length(max=200)])
     transferor_citizen_id = StringField(_l("Transferor's citizen id"), validators=[DataRequired(), CITIZEN_ID])
     transferee_name = StringField(_l("Transferee's full name"), validators=[DataRequired(), Length(max=200)])
@@ -85,29 +96,50 @@ def inbox():
                            statuses=list(DossierStatus), ready=ready)
 
 
+def _office_parcel(parcel_id: int | None) -> Parcel | None:
+    if not parcel_id:
+        return None
+    return db.session.scalar(parcels_for(current_user).where(Parcel.id == parcel_id))
+
+
 @bp.route("/dossiers/new", methods=["GET", "POST"])
 @role_required(Role.REGISTRY_OFFICER)
 def new_dossier():
+    """Find the parcel (map sheet/number, address or a holder's citizen id; the officer's
+    office only, a few results at a time), choose it, and file: the transferor is filled in
+    from the registry's current holders."""
     form = TransferForm()
-    parcels = db.session.scalars(
-        select(Parcel).where(Parcel.registry_office_id == current_user.office_id).order_by(Parcel.id)
-    ).all()
-    form.parcel_id.choices = [
-        SelectChoice(str(p.id), f"{p.label} — {p.address} ({p.holder.full_name})") for p in parcels
-    ]
+    q = request.args.get("q", "").strip()[:200]
+    results, more = search_parcels(current_user, q)
+    if request.method == "GET":
+        parcel = _office_parcel(request.args.get("parcel_id", type=int))
+        if parcel is not None:
+            form.parcel_id.data = parcel.id
+            current = parcel.current_holdings
+            if current:
+                form.transferor_name.data = current[0].party.full_name
+                form.transferor_citizen_id.data = current[0].party.citizen_id
+    else:
+        parcel = _office_parcel(form.parcel_id.data)
+
+    def page(status: int):
+        return render_template("registry/new.html", form=form, parcel=parcel, q=q, results=results,
+                               more=more, limit=SEARCH_LIMIT), status
+
     if form.validate_on_submit():
         try:
             dossier = svc.file_transfer(current_user, transfer_input(form))
         except AppError as err:
             db.session.rollback()
+            parcel = _office_parcel(form.parcel_id.data)
             for name, message in err.fields.items():
                 if name in form:
                     form[name].errors = list(form[name].errors) + [message]
             flash(err.message, "error")
-            return render_template("registry/new.html", form=form), err.status
+            return page(err.status)
         flash(_("Dossier %(code)s filed and sent to tax.", code=dossier.code), "success")
         return redirect(url_for("registry.dossier", code=dossier.code))
-    return render_template("registry/new.html", form=form), (422 if form.errors else 200)
+    return page(422 if form.errors else 200)
 
 
 @bp.get("/dossiers/<code>")

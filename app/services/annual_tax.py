@@ -2,9 +2,10 @@
 year, persisted as one notice per parcel and year.
 
 The state of 1 January of the year decides: the price table version and the quota table in
-force that day, and the rule version that covers it. Each parcel's amount comes from
-``tax_calc.annual_non_agricultural_tax`` (the same amount, to the dong, as the explained
-line). Notices are written in batches, one transaction each, with "insert, do nothing on
+force that day, the rule version that covers it, and the holders on record at its start
+(the notice goes to them, not to whoever holds the parcel when the batch runs). Each
+parcel's amount comes from ``tax_calc.annual_non_agricultural_tax`` (the same amount, to the
+dong, as the explained line). Notices are written in batches, one transaction each, with "insert, do nothing on
 conflict" on the unique (parcel, year): a re-run, or a run after a crash, only adds the
 notices that are missing. See docs/annual-tax.md.
 """
@@ -19,19 +20,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
 import tax_calc
 from app.extensions import db
-from app.models import AnnualTaxNotice, AnnualTaxRun, Parcel, PriceEntry
+from app.models import AnnualTaxNotice, AnnualTaxRun, Holding, Parcel, PriceEntry
 from app.models.annual import annual_notice_code
 from app.models.base import utcnow
 from app.services.data_import import data_table, price_version_in_force
 
 RESIDENTIAL = "residential"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: How many skipped parcels the summary names (all are counted).
 EXAMPLES = 50
 #: The quota row that applies to a whole province (parcels record no quota location).
@@ -153,7 +156,7 @@ def run_annual_tax(year: int, *, province: str | None = None, progress: bool = F
     # The due date is the rule's (the same rule version as the amounts: the one in force on
     # 1 January), never a date written here.
     static = _Static(year, rule.version, tax_calc.annual_due_date(year, valid_on=jan1), run.id,
-                     utcnow())
+                     utcnow(), datetime(year, 1, 1, tzinfo=LOCAL_TZ))
     assess = _Assessor(data, jan1, rule.params["small_exemption"], summary)
     engine = db.engine
     bar = None
@@ -205,6 +208,8 @@ class _Static:
     due_on: date
     run_id: int
     created_at: datetime
+    #: The instant whose holders the notices go to: the start of 1 January, local time.
+    holders_at: datetime
 
 
 class _Assessor:
@@ -314,9 +319,24 @@ def _province_quota(province: str, on: date) -> tuple[Decimal | None, str | None
     return Decimal(chosen["quota_m2"]), table.label
 
 
-def _parcel_query(province: str | None):
-    return select(Parcel.id, Parcel.province, Parcel.area_m2, Parcel.price_key, Parcel.position,
-                  Parcel.holder_id).where(*_residential(province)).order_by(Parcel.id)
+def holders_on_record(at: datetime):
+    """The condition "this holding was on record at ``at``"."""
+    return and_(or_(Holding.valid_from.is_(None), Holding.valid_from <= at),
+                or_(Holding.valid_to.is_(None), Holding.valid_to > at))
+
+
+def _parcel_query(province: str | None, at: datetime):
+    """Each residential parcel with the holder its notice goes to: of the holders on record
+    at ``at``, the first named on the certificate (the only one, or the co-holders'
+    representative: where several people use one parcel, their representative is the
+    taxpayer, Law 48/2010 art. 4). A parcel nobody held at ``at`` has no notice that year."""
+    return (
+        select(Parcel.id, Parcel.province, Parcel.area_m2, Parcel.price_key, Parcel.position,
+               Holding.party_id)
+        .join(Holding, and_(Holding.parcel_id == Parcel.id, Holding.position == 1,
+                            holders_on_record(at)))
+        .where(*_residential(province)).order_by(Parcel.id)
+    )
 
 
 # --------------------------------------------------------------------------- the two backends
@@ -327,7 +347,7 @@ def _run_sqlite(engine: Engine, province: str | None, batch_size: int, assess: _
     """One connection reads a page of parcels after the last id (keyset) and writes its
     notices, one transaction per page. (A reader left open across the commits would hold
     SQLite's lock against the writer, so there is no long-lived cursor here.)"""
-    stmt = _parcel_query(province).limit(batch_size)
+    stmt = _parcel_query(province, static.holders_at).limit(batch_size)
     last = 0
     with engine.connect() as conn:
         while True:
@@ -353,7 +373,7 @@ def _run_postgresql(engine: Engine, province: str | None, batch_size: int, asses
     try:
         with engine.connect() as reader:
             result = reader.execution_options(stream_results=True, yield_per=batch_size) \
-                .execute(_parcel_query(province))
+                .execute(_parcel_query(province, static.holders_at))
             for rows in result.partitions():
                 batch = assess(rows)
                 batch.payload = _copy_text(batch, static, tails)

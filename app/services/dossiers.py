@@ -10,19 +10,23 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 import tax_calc
+from app.citizen_ids import citizen_id_problem
 from app.deadlines import add_working_days
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import (
+    CLOSED_STATUSES,
     Assessment,
     AssessmentLine,
     AssessmentStatus,
@@ -38,7 +42,7 @@ from app.models import (
     Role,
     User,
 )
-from app.services import workflow
+from app.services import holdings, workflow
 from app.services.data_import import adjustment_coefficient, price_version_in_force
 from tax_calc.rules import FAMILY_RELATIONSHIPS
 
@@ -72,12 +76,22 @@ class TransferInput:
     sole_residence: bool = False
 
 
+def _check_citizen_ids(**parties: PartyInput) -> None:
+    """Every citizen id well formed (``app.citizen_ids``), before anything is looked up."""
+    problems = {f"{field}_citizen_id": problem for field, data in parties.items()
+                if (problem := citizen_id_problem(data.citizen_id)) is not None}
+    if problems:
+        raise ValidationFailed(_("A citizen id is not valid."), fields=problems)
+
+
 def _party(data: PartyInput, field: str) -> Party:
+    """The party with this citizen id, or a new one; the name must be the same (compared in
+    NFC form, case-folded) and is stored in NFC form."""
     party = db.session.scalar(select(Party).where(Party.citizen_id == data.citizen_id))
     if party is None:
-        party = Party(full_name=data.full_name, citizen_id=data.citizen_id)
+        party = Party(full_name=holdings.normalise_name(data.full_name), citizen_id=data.citizen_id)
         db.session.add(party)
-    elif party.full_name.casefold() != data.full_name.casefold():
+    elif not holdings.same_name(party.full_name, data.full_name):
         raise ValidationFailed(
             _("The citizen id belongs to someone with another name."),
             fields={f"{field}_name": _("Does not match the name registered for this citizen id.")},
@@ -90,10 +104,42 @@ def _require_role(user: User, *roles: Role) -> None:
         raise Forbidden(_("Your role may not do this."))
 
 
+def _lock_parcel(parcel_id: int) -> Parcel | None:
+    """The parcel, its row locked: filings and completions of one parcel take turns."""
+    return db.session.scalar(
+        select(Parcel).where(Parcel.id == parcel_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def open_dossier(parcel_id: int) -> Dossier | None:
+    """The parcel's open dossier (one at most: a partial unique index sees to it)."""
+    return db.session.scalar(
+        select(Dossier).where(Dossier.parcel_id == parcel_id,
+                              Dossier.status.not_in(CLOSED_STATUSES)).limit(1)
+    )
+
+
+def _already_open(label: str, code: str) -> Conflict:
+    return Conflict(
+        _("Parcel %(parcel)s already has an open dossier, %(code)s: a new one can be filed "
+          "once it is completed.", parcel=label, code=code),
+        fields={"parcel_id": _("Open dossier %(code)s.", code=code)},
+    )
+
+
+def _refuse_if_open(parcel: Parcel) -> None:
+    existing = open_dossier(parcel.id)
+    if existing is not None:
+        raise _already_open(parcel.label, existing.code)
+
+
 def file_transfer(officer: User, data: TransferInput) -> Dossier:
-    """File a transfer dossier, send it to tax at once and assess it."""
+    """File a transfer dossier, send it to tax at once and assess it. The transferor must be
+    the parcel's current holder, and the parcel must have no open dossier."""
     _require_role(officer, Role.REGISTRY_OFFICER)
-    parcel = db.session.get(Parcel, data.parcel_id)
+    _check_citizen_ids(transferor=data.transferor, transferee=data.transferee)
+    parcel = _lock_parcel(data.parcel_id)
     if parcel is None or parcel.registry_office_id != officer.office_id:
         raise ValidationFailed(
             _("Choose a parcel of your office."), fields={"parcel_id": _("Unknown parcel.")}
@@ -110,13 +156,10 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
     office = officer.office
     if office is None or office.tax_office_id is None:
         raise ValidationFailed(_("Your office has no tax office configured."))
-    transferor = _party(data.transferor, "transferor")
+    (transferor,) = holdings.check_transferors(
+        parcel, [(data.transferor.full_name, data.transferor.citizen_id)])
+    _refuse_if_open(parcel)
     transferee = _party(data.transferee, "transferee")
-    if parcel.holder_id != transferor.id and parcel.holder.citizen_id != data.transferor.citizen_id:
-        raise ValidationFailed(
-            _("The transferor is not the registered holder of this parcel."),
-            fields={"transferor_citizen_id": _("Not the holder of the parcel.")},
-        )
     today = today_local()
     dossier = Dossier(
         code=_code("HS"),
@@ -134,7 +177,16 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
         due_on=add_working_days(today, current_app.config["TRANSFER_DUE_WORKING_DAYS"]),
     )
     db.session.add(dossier)
-    workflow.move(dossier, DossierStatus.FILED, actor=officer)
+    parcel_id, label = parcel.id, parcel.label
+    try:
+        workflow.move(dossier, DossierStatus.FILED, actor=officer)  # flushes the dossier
+    except IntegrityError:
+        # Another filing for this parcel got in first (the database's partial unique index).
+        db.session.rollback()
+        existing = open_dossier(parcel_id)
+        if existing is None:
+            raise
+        raise _already_open(label, existing.code) from None
     workflow.record(
         dossier, "cadastral_data_sent_to_tax", actor=officer,
         data={"tax_office": dossier.tax_office.code},
@@ -357,15 +409,24 @@ def confirm_assessment(officer: User, assessment: Assessment) -> Notice:
 
 
 def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
+    """Complete a paid dossier: in the same transaction the transferor's holding is closed,
+    the transferee's opened, and the certificate number issued."""
     _require_role(officer, Role.REGISTRY_OFFICER)
     if dossier.registry_office_id != officer.office_id:
         raise Forbidden(_("This dossier belongs to another office."))
-    # Lock the row so two officers completing at once record one completion.
+    # Lock the parcel, then the dossier (the order filing uses too): two officers completing
+    # at once record one completion, and no filing reads holders that are being moved.
+    _lock_parcel(dossier.parcel_id)
     dossier = db.session.scalar(
         select(Dossier).where(Dossier.id == dossier.id).with_for_update()
         .execution_options(populate_existing=True)
     )
-    workflow.move(dossier, DossierStatus.COMPLETED, actor=officer)
-    dossier.completed_at = datetime.now(LOCAL_TZ)
+    now = datetime.now(UTC)
+    certificate_no = holdings.certificate_number(dossier, now)
+    workflow.move(dossier, DossierStatus.COMPLETED, actor=officer,
+                  data={"certificate_no": certificate_no})
+    dossier.completed_at = now
+    dossier.certificate_no = certificate_no
+    holdings.move_holdings(dossier, [dossier.transferor], [(dossier.transferee, Fraction(1))], now)
     db.session.commit()
     return dossier

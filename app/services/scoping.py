@@ -8,7 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Assessment, Dossier, Notice, Role, User
+from app.models import Assessment, Dossier, Notice, Parcel, Role, User
 
 
 def dossiers_for(user: User) -> Select:
@@ -23,6 +23,16 @@ def dossiers_for(user: User) -> Select:
         return query.where(
             or_(Dossier.transferor_id == user.party_id, Dossier.transferee_id == user.party_id)
         )
+    return query.where(False)
+
+
+def parcels_for(user: User) -> Select:
+    """Parcels a user may look up: a registry officer those of their office (admin all)."""
+    query = select(Parcel)
+    if user.role is Role.ADMIN:
+        return query
+    if user.role is Role.REGISTRY_OFFICER:
+        return query.where(Parcel.registry_office_id == user.office_id)
     return query.where(False)
 
 

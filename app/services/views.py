@@ -126,6 +126,26 @@ def receipt_json(r: Receipt) -> dict:
             "issued_at": r.issued_at.isoformat()}
 
 
+def party_json(p) -> dict:
+    return {"full_name": p.full_name, "citizen_id": p.citizen_id}
+
+
+def parcel_json(p, open_dossier: str | None = None) -> dict:
+    """A parcel with its current holders and their shares (exact fractions, as text), and
+    the code of its open dossier if it has one (no other can be filed until it completes)."""
+    current = p.current_holdings
+    return {
+        "open_dossier": open_dossier,
+        "id": p.id, "label": p.label, "map_sheet": p.map_sheet, "parcel_no": p.parcel_no,
+        "address": p.address, "land_type": p.land_type, "area_m2": str(p.area_m2),
+        "holders": [{**party_json(h.party), "share": h.share_text,
+                     "since": h.valid_from.isoformat() if h.valid_from else None,
+                     "certificate_no": h.dossier.certificate_no if h.dossier else None}
+                    for h in current],
+        "holder": party_json(current[0].party) if current else None,
+    }
+
+
 def dossier_json(d: Dossier) -> dict:
     view = dossier_view(d)
     return {
@@ -143,6 +163,7 @@ def dossier_json(d: Dossier) -> dict:
         "valid_on": d.valid_on.isoformat(),
         "due_on": d.due_on.isoformat(),
         "completed_at": d.completed_at.isoformat() if d.completed_at else None,
+        "certificate_no": d.certificate_no,
         "assessment": assessment_json(view["assessment"]) if view["assessment"] else None,
         "notice": notice_json(view["notice"]) if view["notice"] else None,
         "payments": [payment_json(p) for p in view["payments"]],

@@ -199,7 +199,7 @@ def test_openapi_document_lists_every_api_route(app):
     documented = {"/api/v1" + path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
     routes = {
         re.sub(r"<int(\([^)]*\))?:", "<", r.rule) for r in app.url_map.iter_rules()
-        if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/openapi.json"
+        if r.rule.startswith("/api/v1/")
     }
     assert routes == documented
 
@@ -307,3 +307,58 @@ def test_hostile_receipt_and_case_inputs_get_clear_errors(app, world):
                       json={**CASE, "parcels": [{**CASE["parcels"][0], "area_m2": "1e30"}]})
     assert big.status_code == 422
     assert "parcels[0].area_m2" in big.get_json()["error"]["fields"]
+
+
+def test_dossiers_filtered_by_status(app, world):
+    """``?status=paid`` lists the paid dossiers not yet completed; an unknown state is refused."""
+    client = app.test_client()
+    code, notice = world.file_and_confirm()
+    other_office, _other_notice = world.file_and_confirm(parcel=world.parcel2_id)
+    buyer, registry = token(client, "binh"), token(client, "registry")
+
+    def codes(status, headers=registry):
+        response = client.get(f"/api/v1/dossiers?status={status}", headers=headers)
+        assert response.status_code == 200
+        return [d["code"] for d in response.get_json()["items"]]
+
+    assert codes("awaiting_payment") == [code] and codes("paid") == []
+    payment = client.post(f"/api/v1/notices/{notice}/payments", headers=buyer).get_json()
+    client.post("/bank/notify", data=notification(payment["ref"], payment["amount"]))
+    assert codes("paid") == [code] and codes("awaiting_payment") == []
+    assert codes("completed") == []
+    assert client.post(f"/api/v1/dossiers/{code}/complete", headers=registry).status_code == 200
+    assert codes("paid") == [] and codes("completed") == [code]
+    # Scoping still holds: each office's officer sees only its own.
+    assert codes("awaiting_payment", token(client, "registry2")) == [other_office]
+    assert codes("completed", token(client, "registry2")) == []
+    for bad in ("nope", "", "PAID"):
+        refused = client.get(f"/api/v1/dossiers?status={bad}", headers=registry)
+        assert refused.status_code == 422, bad
+        assert refused.get_json()["error"]["code"] == "validation_failed"
+        assert set(refused.get_json()["error"]["fields"]) == {"status"}
+
+
+@pytest.mark.parametrize("username, citizen_id", [
+    ("binh", "079085000002"), ("an", "079080000001"), ("registry", None), ("tax", None), ("admin", None),
+])
+def test_me_gives_a_landholder_their_own_citizen_id(app, world, username, citizen_id):
+    client = app.test_client()
+    me = client.get("/api/v1/me", headers=token(client, username)).get_json()
+    assert me["username"] == username and me["citizen_id"] == citizen_id
+
+
+def test_api_reference_page_renders_the_document_without_outside_resources(app):
+    client = app.test_client()
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, methods in document["paths"].items():
+        for method in methods:
+            assert f"{method.upper()}</span> /api/v1{path}" in html, (method, path)
+    assert "<script" not in html
+    # Only our own stylesheet and links; nothing is fetched from another host.
+    assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
+    # The public document only: no setting, secret or stored data.
+    for secret in (app.config["SECRET_KEY"], app.config["BANK_SECRET"]):
+        assert secret not in html

@@ -50,6 +50,7 @@ API = {
     "/api/v1/tokens/current": ("DELETE", ANY),
     "/api/v1/me": ("GET", ANY),
     "/api/v1/openapi.json": ("GET", PUBLIC),
+    "/api/v1/docs": ("GET", PUBLIC),
     "/api/v1/receipts/verify": ("POST", PUBLIC),
     "/api/v1/parcels": ("GET", {"registry", "registry2"}),
     "/api/v1/dossiers": ("GET", ANY),

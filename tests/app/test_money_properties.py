@@ -48,7 +48,8 @@ def test_money_is_conserved_whatever_the_bank_sends(app, world, quiet_bank, acti
     from app.models import Notice, PaymentOrder, Receipt
     from app.services import paying
 
-    _code, notice_code = world.file_and_confirm()
+    # A parcel of its own per example: a parcel has one open dossier at a time.
+    _code, notice_code = world.file_and_confirm(parcel=world.add_parcel())
     client = app.test_client()
 
     def new_order():

@@ -38,7 +38,9 @@ class Api:
 def file_dossier(stack, price=60_000_000_000) -> tuple[str, str]:
     registry = Api(stack.app_url, "registry")
     parcels = registry.get("/parcels").json()["items"]
-    parcel = next(p for p in parcels if p["holder"]["citizen_id"] == "079080000001")
+    # A parcel of An's with no open dossier (a parcel has one open dossier at a time).
+    parcel = next(p for p in parcels
+                  if p["holder"]["citizen_id"] == "079080000001" and p["open_dossier"] is None)
     created = registry.post("/dossiers", {
         "parcel_id": parcel["id"],
         "transferor": parcel["holder"],
