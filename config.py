@@ -69,13 +69,19 @@ class Config:
     BANK_SECRET = _env("BANK_SECRET")
     BANK_TIMEOUT = float(_env("BANK_TIMEOUT", "5"))
 
+    # The national public service portal (docs/protocols/national-portal.md): where the
+    # outbox is delivered, the shared HMAC-SHA256 secret, and the retry policy.
+    PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5002")
+    PORTAL_SECRET = _env("PORTAL_SECRET")
+    PORTAL_TIMEOUT = float(_env("PORTAL_TIMEOUT", "5"))
+    PORTAL_MAX_ATTEMPTS = int(_env("PORTAL_MAX_ATTEMPTS", "10"))
+    PORTAL_RETRY_BASE = float(_env("PORTAL_RETRY_BASE", "30"))  # seconds; doubles per failure
+    PORTAL_RETRY_MAX = float(_env("PORTAL_RETRY_MAX", "21600"))  # at most six hours apart
+
     # E-receipt signing key (Ed25519, PEM) and its key id.
     RECEIPT_SIGNING_KEY = _env("RECEIPT_SIGNING_KEY")
     RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE")
     RECEIPT_KEY_ID = _env("RECEIPT_KEY_ID", "landpay-1")
-
-    # Statutory time limit of the registry for a transfer, in working days (Decree 151/2025).
-    TRANSFER_DUE_WORKING_DAYS = 8
 
     API_TOKEN_TTL_SECONDS = 8 * 60 * 60
 
@@ -96,6 +102,8 @@ class Development(Config):
             cls.SECRET_KEY = instance_secret("secret-key")
         if not cls.BANK_SECRET:
             cls.BANK_SECRET = instance_secret("bank-secret")
+        if not cls.PORTAL_SECRET:
+            cls.PORTAL_SECRET = instance_secret("portal-secret")
 
 
 class Test(Development):
@@ -103,6 +111,7 @@ class Test(Development):
     TESTING = True
     SECRET_KEY = "test-secret"  # noqa: S105 - the test suite's own value, never deployed
     BANK_SECRET = "test-bank-secret"  # noqa: S105 - matches the tests' simulated bank
+    PORTAL_SECRET = "test-portal-secret"  # noqa: S105 - matches the tests' portal
     WTF_CSRF_ENABLED = True
     RECEIPT_SIGNING_KEY_FILE = None
     # Fast hashing keeps the suite quick; every other environment uses scrypt.
@@ -114,6 +123,7 @@ class Production(Config):
     # The __Host- prefix makes browsers refuse the cookie unless it is Secure and host-only.
     SESSION_COOKIE_NAME = "__Host-landpay_session"
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    PORTAL_BASE_URL = _env("PORTAL_BASE_URL")
 
     @classmethod
     def validate(cls) -> None:
@@ -123,6 +133,8 @@ class Production(Config):
                 ("SECRET_KEY", cls.SECRET_KEY),
                 ("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI),
                 ("BANK_SECRET", cls.BANK_SECRET),
+                ("PORTAL_BASE_URL", cls.PORTAL_BASE_URL),
+                ("PORTAL_SECRET", cls.PORTAL_SECRET),
             )
             if not value
         ]

@@ -33,6 +33,11 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        from app.extensions import sqlite_write_lock_at_begin
+
+        for engine in db.engines.values():
+            sqlite_write_lock_at_begin(engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")

@@ -17,12 +17,17 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, refused in 
 
 def register_cli(app: Flask) -> None:
     from app.cli_annual import assess_annual_tax
+    from app.cli_portal import check_portal_sync, deliver_outbox, replay_dead_letter
 
     app.cli.add_command(import_data)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(check_pending_payments)
+    app.cli.add_command(purge_idempotency_keys)
     app.cli.add_command(assess_annual_tax)
+    app.cli.add_command(deliver_outbox)
+    app.cli.add_command(check_portal_sync)
+    app.cli.add_command(replay_dead_letter)
 
 
 @click.command("import-data")
@@ -75,6 +80,17 @@ def check_pending_payments(older_than: int) -> None:
     click.echo(f"{len(ids)} pending payment(s) checked, {failed} not answered")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("purge-idempotency-keys")
+@with_appcontext
+def purge_idempotency_keys() -> None:
+    """Delete the API's idempotency keys older than a day (their answers are no longer replayed)."""
+    from app.api.idempotency import purge_expired
+
+    count = purge_expired()
+    db.session.commit()
+    click.echo(f"{count} expired idempotency key(s) deleted")
 
 
 @click.command("create-user")

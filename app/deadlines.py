@@ -28,3 +28,22 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+#: The registry's time limit per procedure, in working days from filing, with its legal
+#: basis: the one table (Decree 151/2025 Appendix I Part V.A.II, in force from 01/07/2025 to
+#: before 01/03/2027; time spent determining and paying obligations is not counted).
+REGISTRY_DUE_WORKING_DAYS: dict[str, tuple[int, str]] = {
+    "transfer": (8, "Nghị định 151/2025/NĐ-CP, Phụ lục I, Phần V.A.II"),
+    "gift": (8, "Nghị định 151/2025/NĐ-CP, Phụ lục I, Phần V.A.II"),
+    "inheritance": (8, "Nghị định 151/2025/NĐ-CP, Phụ lục I, Phần V.A.II"),
+    # UNVERIFIED: no limit for registering a change of land use purpose was found in the
+    # texts gathered; the transfer's limit applies until one is.
+    "change_of_use": (8, "UNVERIFIED: Nghị định 151/2025/NĐ-CP, Phụ lục I (thời hạn chuyển "
+                         "nhượng áp dụng tạm)"),
+}
+
+
+def registry_due_working_days(procedure: str) -> int:
+    """The registry's time limit for ``procedure``, in working days."""
+    return REGISTRY_DUE_WORKING_DAYS[procedure][0]

@@ -224,9 +224,13 @@ def build_receipt_claims(
     issued_at: datetime,
     issuer: str,
     total: int | None = None,
+    paid_for: Sequence[str] | None = None,
+    parties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The claims of one receipt. ``lines`` are (obligation, amount) pairs or mappings with
-    those keys; amounts are whole dong. ``total``, if given, must equal the sum of the lines."""
+    those keys; amounts are whole dong. ``total``, if given, must equal the sum of the lines.
+    ``payer_name`` is who paid; ``paid_for``, if given, the names of those whose notice it
+    is; ``parties``, if given, the dossier's parties (plain names by role)."""
     out_lines = []
     for line in lines:
         if isinstance(line, Mapping):
@@ -243,7 +247,7 @@ def build_receipt_claims(
     computed = sum(line["amount"] for line in out_lines)
     if total is not None and total != computed:
         raise ValueError(f"total {total} differs from the sum of the lines {computed}")
-    return {
+    claims = {
         "v": CLAIMS_VERSION,
         "receipt_id": receipt_id,
         "payment_id": payment_id,
@@ -259,6 +263,12 @@ def build_receipt_claims(
         "issued_at": format_time(issued_at),
         "issuer": issuer,
     }
+    if paid_for is not None:
+        claims["paid_for"] = [str(name) for name in paid_for]
+    if parties is not None:
+        claims["parties"] = {str(k): v if isinstance(v, str) else [str(n) for n in v]
+                             for k, v in parties.items()}
+    return claims
 
 
 def receipt_qr_png(token: str) -> bytes:

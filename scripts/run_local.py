@@ -1,10 +1,12 @@
 """Start every LandPay process on loopback for a local demo, print where they are, and
 stop them all on Ctrl-C or SIGTERM.
 
-The web app and the mock bank are separate processes with separate databases,
-talking over HTTP exactly as they would in production.
+The web app, the mock bank and the mock national portal are separate processes with
+separate databases, talking over HTTP exactly as they would in production; a worker
+delivers the outbox to the portal.
 
-Ports: ``LANDPAY_PORT`` (default 5000) and ``MOCK_BANK_PORT`` (default 5001). The
+Ports: ``LANDPAY_PORT`` (default 5000), ``MOCK_BANK_PORT`` (default 5001) and
+``MOCK_PORTAL_PORT`` (default 5002). The
 instance folder (SQLite databases, development secrets, the receipt key) is
 ``LANDPAY_INSTANCE_DIR`` (default ``instance/``). Stopping: Ctrl-C in the terminal;
 ``kill <pid>`` (SIGTERM) or SIGHUP to this process or to ``make run``; when ``make run``
@@ -26,6 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 APP_PORT = int(os.environ.get("LANDPAY_PORT", "5000"))
 BANK_PORT = int(os.environ.get("MOCK_BANK_PORT", "5001"))
+PORTAL_PORT = int(os.environ.get("MOCK_PORTAL_PORT", "5002"))
 
 
 class Stop(Exception):
@@ -62,9 +65,19 @@ def main() -> int:
     from config import INSTANCE_DIR, instance_secret
 
     bank_secret = os.environ.get("BANK_SECRET") or instance_secret("bank-secret")
+    portal_secret = os.environ.get("PORTAL_SECRET") or instance_secret("portal-secret")
     python = sys.executable
     app_url = f"http://127.0.0.1:{APP_PORT}"
     bank_url = f"http://127.0.0.1:{BANK_PORT}"
+    portal_url = f"http://127.0.0.1:{PORTAL_PORT}"
+    portal_env = dict(
+        os.environ,
+        MOCK_PORTAL_HOST="127.0.0.1",
+        MOCK_PORTAL_PORT=str(PORTAL_PORT),
+        MOCK_PORTAL_DATABASE_URL=os.environ.get("MOCK_PORTAL_DATABASE_URL")
+        or f"sqlite:///{INSTANCE_DIR / 'mock_portal.db'}",
+        MOCK_PORTAL_SECRET=portal_secret,
+    )
     bank_env = dict(
         os.environ,
         MOCK_BANK_HOST="127.0.0.1",
@@ -80,6 +93,9 @@ def main() -> int:
         BANK_BASE_URL=bank_url,
         BANK_SECRET=bank_secret,
         PUBLIC_BASE_URL=app_url,
+        PORTAL_BASE_URL=portal_url,
+        PORTAL_SECRET=portal_secret,
+        FLASK_APP="app",
     )
     procs: list[subprocess.Popen] = []
     try:
@@ -89,13 +105,19 @@ def main() -> int:
              "--call", "app:create_app"],
             cwd=ROOT, env=app_env,
         ))
+        procs.append(subprocess.Popen([python, "-m", "mock_portal"], cwd=ROOT, env=portal_env))  # noqa: S603
+        procs.append(subprocess.Popen(  # noqa: S603 - the delivery worker, one on SQLite
+            [python, "-m", "flask", "deliver-outbox", "--loop", "--sleep", "1"], cwd=ROOT, env=app_env,
+        ))
         wait_for(bank_url + "/", procs)
+        wait_for(portal_url + "/api/figures", procs)
         wait_for(app_url + "/healthz", procs)
         print()
         print("LandPay is running:")
         print(f"  web app and API  {app_url}")
         print(f"  API reference    {app_url}/api/v1/docs   (OpenAPI: {app_url}/api/v1/openapi.json)")
         print(f"  mock bank        {bank_url}   (a test bank: test accounts on its start page)")
+        print(f"  mock portal      {portal_url}   (a test national portal: what it received)")
         print(f"demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, office, citizen_id, what in DEMO_LOGINS:
             where = office or (f"citizen id {citizen_id}" if citizen_id else "")

@@ -205,7 +205,7 @@ class World:
         return db.session.scalar(select(User).where(User.username == username))
 
     def transfer_input(self, parcel=None, price=12_000_000_000, relationship=None,
-                       transferor=None, transferee=None):
+                       transferor=None, transferee=None, clause="buyer_pays_all", **more):
         from app.services.dossiers import PartyInput, TransferInput
 
         return TransferInput(
@@ -214,6 +214,10 @@ class World:
             transferee=PartyInput(*(transferee or self.buyer_party)),
             declared_price=price,
             relationship=relationship,
+            # One notice for the buyer, unless a test names another clause (the payer split
+            # has its own tests).
+            tax_payer_clause=clause,
+            **more,
         )
 
     def add_parcel(self, holders=None, office: str = "REG1", price_key: str = "Q1-LE-LOI",

@@ -130,7 +130,8 @@ class LocalRun:
 def local_env(tmp: Path, database_url: str) -> dict:
     """The environment ``make run`` gives its commands, with our own ports, instance folder
     and database (the developer's ``instance/`` is never touched)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LANDPAY_", "MOCK_BANK_", "BANK_"))}
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("LANDPAY_", "MOCK_BANK_", "BANK_", "MOCK_PORTAL_", "PORTAL_"))}
     base.pop("DATABASE_URL", None)
     instance = tmp / "instance"
     instance.mkdir(parents=True, exist_ok=True)
@@ -142,6 +143,7 @@ def local_env(tmp: Path, database_url: str) -> dict:
         DATABASE_URL=database_url,
         LANDPAY_PORT=str(free_port()),
         MOCK_BANK_PORT=str(free_port()),
+        MOCK_PORTAL_PORT=str(free_port()),
     )
 
 
@@ -170,3 +172,46 @@ def start_local(tmp: Path, env: dict, timeout: float = 40) -> LocalRun:
             raise RuntimeError(f"run_local did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
     return run
+
+
+PORTAL_SECRET = "test-portal-secret"  # noqa: S105 - the test suite's own value (config.Test)
+
+
+@dataclass
+class Portal:
+    """``python -m mock_portal`` on a free port, with its test hooks on."""
+
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+    def hook(self, method: str, path: str, **body):
+        response = requests.request(method, self.url + "/test" + path, json=body or None, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_portal(tmp: Path, secret: str = PORTAL_SECRET, **env) -> Portal:
+    port = free_port()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_PORTAL_")}
+    portal_env = dict(base, MOCK_PORTAL_HOST="127.0.0.1", MOCK_PORTAL_PORT=str(port),
+                      MOCK_PORTAL_DATABASE_URL=f"sqlite:///{tmp / 'portal.db'}",
+                      MOCK_PORTAL_SECRET=secret, MOCK_PORTAL_TEST_HOOKS="1", **env)
+    log = tmp / "portal.log"
+    proc = subprocess.Popen([sys.executable, "-m", "mock_portal"], cwd=ROOT, env=portal_env,  # noqa: S603
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/api/figures", proc, log)
+    except Exception:
+        proc.kill()
+        raise
+    return Portal(url, proc, log)

@@ -7,19 +7,21 @@ never accepted here, so the API needs no CSRF token. Errors have one shape (see
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import MultiDict
 
+from app.api.idempotency import idempotent
 from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
 from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import (
     CLOSED_STATUSES,
+    TAX_PAYER_CLAUSES,
     Assessment,
     AssessmentStatus,
     Dossier,
@@ -143,34 +145,112 @@ def parcels():
     return jsonify({"items": [parcel_json(p, open_codes.get(p.id)) for p in items]})
 
 
-@bp.post("/dossiers")
-@api_auth(Role.REGISTRY_OFFICER)
-def create_dossier():
-    from app.registry import TransferForm, transfer_input
+#: At most this many transferors, or transferees, in one dossier.
+MAX_PARTIES = 20
 
-    data = json_body()
-    flat = {}
-    for key in ("parcel_id", "declared_price"):
-        if key in data:
-            if isinstance(data[key], bool) or not isinstance(data[key], int):
-                raise ValidationFailed(_("Invalid input."), fields={key: _("Must be a whole number.")})
-            flat[key] = str(data[key])
+
+def _whole(data: dict, key: str, errors: dict, *, minimum: int = 0) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 10**15:
+        errors[key] = _("Must be a whole number.")
+        return None
+    return value
+
+
+def _party_input(item, field: str, errors: dict) -> svc.PartyInput | None:
+    if not isinstance(item, dict):
+        errors[field] = _("Give full_name and citizen_id.")
+        return None
+    name, citizen_id = item.get("full_name"), item.get("citizen_id")
+    sep = "." if "[" in field else "_"
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors[f"{field}{sep}{'full_name' if sep == '.' else 'name'}"] = _("Required.")
+    if not isinstance(citizen_id, str) or not citizen_id.strip():
+        errors[f"{field}{sep}citizen_id"] = _("Required.")
+    if any(k.startswith(field) for k in errors):
+        return None
+    return svc.PartyInput(name.strip(), citizen_id.strip())
+
+
+def dossier_input(data: dict) -> svc.TransferInput:
+    """A dossier from the API's JSON: every field checked, every problem named at once."""
+    errors: dict[str, str] = {}
+    parcel_id = _whole(data, "parcel_id", errors)
+    if parcel_id is None and "parcel_id" not in errors:
+        errors["parcel_id"] = _("Required.")
+    procedure = data.get("procedure", "transfer")
+    if procedure not in svc.PROCEDURES:
+        errors["procedure"] = _("Choose from the list.")
+    declared_price = _whole(data, "declared_price", errors, minimum=1)
+    if procedure == "transfer" and declared_price is None and "declared_price" not in errors:
+        errors["declared_price"] = _("Required.")
+    single = {}
     for side in ("transferor", "transferee"):
-        party = data.get(side)
-        if not isinstance(party, dict):
-            raise ValidationFailed(_("Invalid input."), fields={side: _("Give full_name and citizen_id.")})
-        flat[f"{side}_name"] = str(party.get("full_name") or "")
-        flat[f"{side}_citizen_id"] = str(party.get("citizen_id") or "")
+        if side in data and f"{side}s" in data:
+            errors[f"{side}s"] = _("Give either %(one)s or %(many)s, not both.",
+                                   one=side, many=f"{side}s")
+        elif side in data:
+            single[side] = _party_input(data[side], side, errors)
+        elif f"{side}s" not in data and procedure != "change_of_use":
+            errors[side] = _("Give full_name and citizen_id.")
+    transferors: list[svc.PartyInput] = []
+    transferees: list[tuple[svc.PartyInput, Fraction]] = []
+    for side in ("transferors", "transferees"):
+        if side not in data:
+            continue
+        items = data[side]
+        if not isinstance(items, list) or not items or len(items) > MAX_PARTIES:
+            errors[side] = _("Give a list of 1 to %(n)s people.", n=MAX_PARTIES)
+            continue
+        for i, item in enumerate(items):
+            party = _party_input(item, f"{side}[{i}]", errors)
+            if side == "transferors":
+                if party:
+                    transferors.append(party)
+                continue
+            raw = item.get("share", 1 if len(items) == 1 else None) \
+                if isinstance(item, dict) else None
+            try:
+                share = svc.parse_share(raw)
+            except ValueError:
+                errors[f"{side}[{i}].share"] = _("A share such as \"1/2\" or \"0.5\" (a "
+                                                 "string, never a float), above 0 and at most 1.")
+                continue
+            if party:
+                transferees.append((party, share))
     relationship = data.get("relationship")
     if relationship is not None and not isinstance(relationship, str):
-        raise ValidationFailed(_("Invalid input."), fields={"relationship": _("Must be a string or null.")})
-    flat["relationship"] = relationship or ""
-    if data.get("sole_residence") is True:
-        flat["sole_residence"] = "y"
-    form = TransferForm(formdata=MultiDict(flat), meta={"csrf": False})
-    if not form.validate():
-        raise ValidationFailed(_("Invalid input."), fields=form_errors(form))
-    dossier = svc.file_transfer(g.api_user, transfer_input(form))
+        errors["relationship"] = _("Must be a string or null.")
+    sole_residence = data.get("sole_residence", False)
+    if not isinstance(sole_residence, bool):
+        errors["sole_residence"] = _("Must be true or false.")
+    clause = data.get("tax_payer_clause", "default")
+    if clause not in TAX_PAYER_CLAUSES:
+        errors["tax_payer_clause"] = _("Choose from the list.")
+    new_land_type = data.get("new_land_type")
+    if new_land_type is not None and not isinstance(new_land_type, str):
+        errors["new_land_type"] = _("Must be a string or null.")
+    old_price = _whole(data, "old_table_price_per_m2", errors)
+    old_money = _whole(data, "old_land_money", errors)
+    if errors:
+        raise ValidationFailed(_("Invalid input."), fields=errors)
+    return svc.TransferInput(
+        parcel_id=parcel_id, transferor=single.get("transferor"),
+        transferee=single.get("transferee"), declared_price=declared_price,
+        relationship=relationship or None, sole_residence=sole_residence,
+        transferors=tuple(transferors), transferees=tuple(transferees),
+        procedure=procedure, tax_payer_clause=clause, new_land_type=new_land_type,
+        old_table_price_per_m2=old_price, old_land_money=old_money,
+    )
+
+
+@bp.post("/dossiers")
+@api_auth(Role.REGISTRY_OFFICER)
+@idempotent
+def create_dossier():
+    dossier = svc.file_transfer(g.api_user, dossier_input(json_body()))
     response = jsonify(dossier_json(dossier))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_dossier_", code=dossier.code)
@@ -230,14 +310,16 @@ def get_assessment_(assessment_id: int):
 
 @bp.post("/assessments/<int(max=2147483647):assessment_id>/confirm")
 @api_auth(Role.TAX_OFFICER)
+@idempotent
 def confirm_assessment(assessment_id: int):
     a = get_assessment(g.api_user, assessment_id)
     a = db.session.scalar(
         select(Assessment).where(Assessment.id == a.id).with_for_update()
         .execution_options(populate_existing=True)
     )
-    notice = svc.confirm_assessment(g.api_user, a)
-    return jsonify(notice_json(notice)), 201
+    notices = svc.confirm_assessment(g.api_user, a)
+    # The first notice, as before, with every notice of the dossier (one per payer side).
+    return jsonify({**notice_json(notices[0]), "notices": [notice_json(n) for n in notices]}), 201
 
 
 @bp.get("/notices")
@@ -255,6 +337,7 @@ def get_notice_(code: str):
 
 @bp.post("/notices/<code>/payments")
 @api_auth(Role.LANDHOLDER)
+@idempotent
 def start_payment(code: str):
     order, url = paying.start_payment(g.api_user, get_notice(g.api_user, code))
     body = payment_json(order)
@@ -333,6 +416,34 @@ def assess_case():
         raise ValidationFailed(_("The case cannot be assessed: %(reason)s", reason=str(err)),
                                fields={"data_file": str(err)}) from None
     return jsonify(result.to_dict())
+
+
+@bp.get("/sync/status")
+@api_auth(Role.ADMIN)
+def sync_status():
+    """How much of the dossiers and events we hold the national portal has acknowledged."""
+    from app.services.delivery import sync_status as status
+
+    return jsonify(status())
+
+
+@bp.get("/sync/dead-letter")
+@api_auth(Role.ADMIN)
+def sync_dead_letter():
+    """Events the worker gave up sending (oldest first, at most 200)."""
+    from app.services.delivery import dead_letters
+
+    return jsonify({"items": dead_letters()})
+
+
+@bp.post("/sync/dead-letter/<event_id>/replay")
+@api_auth(Role.ADMIN)
+def sync_replay(event_id: str):
+    """Put one event of the dead letter back in the delivery queue."""
+    from app.services.delivery import replay
+
+    replay(event_id[:64])
+    return jsonify({"event_id": event_id, "state": "pending"})
 
 
 @bp.get("/openapi.json")

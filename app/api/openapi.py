@@ -9,6 +9,8 @@ string (``"HS..."``), or more members of an object (key ``"..."``).
 
 from __future__ import annotations
 
+from tax_calc.parse import LAND_TYPES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 #: (path, method) -> {"status": ..., "request": body or None, "response": body}.
@@ -99,7 +101,9 @@ EXAMPLES: dict[tuple[str, str], dict] = {
 
 
 def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=(),
-        query=(), description=None):
+        query=(), description=None, idempotent=False):
+    if idempotent:
+        errors = tuple(sorted({*errors, 409, 422}))
     responses = {str(ok): {"description": "OK"}}
     if ok_schema:
         responses[str(ok)]["content"] = {"application/json": {"schema": ok_schema}}
@@ -119,7 +123,22 @@ def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(4
         ]
     if query:
         op.setdefault("parameters", []).extend(query)
+    if idempotent:
+        op.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
     return op
+
+
+#: The optional header of the creating requests (app/api/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Recommended. A key of the client's choosing (1 to 255 printable ASCII characters) "
+    "that makes a retry safe: the same key with the same request within 24 hours gets the first "
+    "answer again, with the header `Idempotent-Replayed: true`, instead of creating a second thing. "
+    "The same key with another request: 422 `idempotency_key_reused`; while the first request with "
+    "the key runs: 409 `request_in_progress` (retry after `Retry-After` seconds). A 5xx answer is not "
+    "kept: a retry runs again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+}
 
 
 def _with_examples(paths: dict) -> dict:
@@ -173,15 +192,37 @@ def document() -> dict:
                                    "filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]}}],
                            description="An unknown `status` is refused with 422 `validation_failed` "
                            "naming the field `status`."),
-                "post": _op("File a transfer dossier (assessed at once)", tag="registry", ok=201,
-                            body={"type": "object", "required": ["parcel_id", "transferor", "transferee", "declared_price"],
+                "post": _op("File a dossier: transfer, gift, inheritance or change of use (assessed at once)",
+                            tag="registry", ok=201,
+                            description="Parties: `transferors` and `transferees` (each transferee with a "
+                            "`share`, a string such as \"1/2\"; shares add up to 1), or the single "
+                            "`transferor` and `transferee` (a share of 1). `declared_price` is required "
+                            "for a transfer. `tax_payer_clause` (transfer only): `default` (the transferees "
+                            "pay the registration fee, the transferors the income tax), `buyer_pays_all`, "
+                            "`seller_pays_all`; one notice per payer side. A change of use names no parties "
+                            "(its holders pay) and needs `new_land_type` and `old_table_price_per_m2` or "
+                            "`old_land_money`.",
+                            body={"type": "object", "required": ["parcel_id"],
                                   "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
+                                                 "procedure": {"type": "string", "enum": [
+                                                     "transfer", "gift", "inheritance", "change_of_use"],
+                                                     "default": "transfer"},
+                                                 "transferors": {"type": "array", "items": party, "minItems": 1,
+                                                                 "maxItems": 20},
+                                                 "transferees": {"type": "array", "minItems": 1, "maxItems": 20,
+                                                                 "items": {"allOf": [party, {"type": "object", "properties": {
+                                                                     "share": {"type": "string", "pattern": "^[0-9./ ]+$"}}}]}},
+                                                 "tax_payer_clause": {"type": "string", "enum": [
+                                                     "default", "buyer_pays_all", "seller_pays_all"], "default": "default"},
+                                                 "new_land_type": {"type": "string", "enum": sorted(LAND_TYPES)},
+                                                 "old_table_price_per_m2": {"type": "integer", "minimum": 0},
+                                                 "old_land_money": {"type": "integer", "minimum": 0},
                                                  "declared_price": {"type": "integer", "minimum": 1},
                                                  "relationship": {"type": ["string", "null"], "enum": [
                                                      None, "spouse", "parent_child", "parent_in_law_child_in_law", "adoptive_parent_child",
                                                      "grandparent_grandchild", "siblings"]},
                                                  "sole_residence": {"type": "boolean"}}},
-                            ok_schema=_ref("Dossier"), errors=(401, 403, 422)),
+                            ok_schema=_ref("Dossier"), errors=(401, 403, 422), idempotent=True),
             },
             "/dossiers/{code}": {"get": _op("One dossier with its assessment, notice, payments and events",
                                             tag="registry", ok_schema=_ref("Dossier"), params=("code",))},
@@ -193,7 +234,7 @@ def document() -> dict:
                                                         params=("assessment_id",))},
             "/assessments/{assessment_id}/confirm": {"post": _op("Confirm; issues the payment notice", tag="tax", ok=201,
                                                                  ok_schema=_ref("Notice"), errors=(401, 403, 404, 409),
-                                                                 params=("assessment_id",))},
+                                                                 idempotent=True, params=("assessment_id",))},
             "/tax/assess": {"post": _op("Assess a case with the rules engine (nothing is stored); the case "
                                         "format is the rules engine's command-line format", tag="tax",
                                         body={"type": "object", "required": ["procedure"],
@@ -204,12 +245,20 @@ def document() -> dict:
                                            params=("code",))},
             "/notices/{code}/payments": {"post": _op("Start paying a notice at the bank; returns the redirect URL",
                                                      tag="payment", ok=201, ok_schema=_ref("Payment"),
-                                                     errors=(401, 403, 404, 409, 502), params=("code",))},
+                                                     errors=(401, 403, 404, 409, 502), idempotent=True, params=("code",))},
             "/payments/{ref}": {"get": _op("A payment's state", tag="payment", ok_schema=_ref("Payment"), params=("ref",))},
             "/receipts/{number}": {"get": _op("A signed e-receipt", tag="receipt", params=("number",))},
             "/receipts/verify": {"post": _op("Verify an e-receipt with the published keys", tag="receipt", auth=False,
                                              body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
                                              errors=(422,))},
+            "/sync/status": {"get": _op("National-portal sync completeness (administrators)", tag="sync",
+                                        ok_schema=_ref("SyncStatus"), errors=(401, 403))},
+            "/sync/dead-letter": {"get": _op("Events the worker gave up sending (administrators)", tag="sync",
+                                             errors=(401, 403))},
+            "/sync/dead-letter/{event_id}/replay": {"post": _op(
+                "Queue an event of the dead letter again (administrators)", tag="sync",
+                errors=(401, 403, 404, 409),
+                query=[{"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}])},
             "/openapi.json": {"get": _op("This document (OpenAPI 3.1)", tag="reference", auth=False, errors=())},
             "/docs": {"get": _op("This document as a readable HTML page", tag="reference", auth=False, errors=())},
         }),
@@ -225,6 +274,13 @@ def document() -> dict:
                     "username": {"type": "string"}, "full_name": {"type": "string"}, "role": {"type": "string"},
                     "office": {"type": ["string", "null"]},
                     "citizen_id": {"type": ["string", "null"], "description": "A landholder's own citizen id"}}},
+                "SyncStatus": {"type": "object", "properties": {
+                    "dossiers": {"type": "object", "properties": {"local": {"type": "integer"},
+                                                                  "acknowledged": {"type": "integer"}}},
+                    "events": {"type": "object", "properties": {"local": {"type": "integer"},
+                                                                "acknowledged": {"type": "integer"}}},
+                    "dead_letter": {"type": "integer"},
+                    "oldest_unacknowledged_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Token": {"type": "object", "properties": {"token": {"type": "string"},
                                                            "expires_at": {"type": "string", "format": "date-time"},
                                                            "role": {"type": "string"}}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
 from app.services import paying
 from app.services.scoping import dossiers_for, get_notice, notices_for
-from app.services.views import dossier_view
+from app.services.views import dossier_view, late_interest_today
 from payments.receipts import receipt_qr_png
 
 bp = Blueprint("landholder", __name__)
@@ -43,8 +44,10 @@ def notices():
 def notice(code: str):
     n = get_notice(current_user, code)
     view = dossier_view(n.dossier)
-    return render_template("landholder/notice.html", notice=n, form=PayForm(), **{
-        k: v for k, v in view.items() if k != "notice"
+    return render_template("landholder/notice.html", notice=n, form=PayForm(),
+                           late_interest=late_interest_today(n),
+                           current_locale=str(get_locale()), **{
+        k: v for k, v in view.items() if k not in ("notice", "notices")
     })
 
 

@@ -1,16 +1,20 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.annual import AnnualTaxNotice, AnnualTaxRun
+from app.models.idempotency import IdempotencyKey
 from app.models.payment import BankNotification, PaymentOrder, Receipt
 from app.models.people import ApiToken, LoginThrottle, Office, OfficeKind, Party, Role, User
 from app.models.registry import (
     CLOSED_STATUSES,
+    TAX_PAYER_CLAUSES,
     Dossier,
+    DossierParty,
     DossierStatus,
     Event,
     Holding,
     OutboxMessage,
     Parcel,
+    PartyRole,
 )
 from app.models.tax import (
     Assessment,
@@ -30,4 +34,6 @@ __all__ = [
     "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
     "PriceTableVersion", "Receipt", "Role", "User",
     "AnnualTaxNotice", "AnnualTaxRun", "CLOSED_STATUSES", "Holding",
+    "IdempotencyKey",
+    "DossierParty", "PartyRole", "TAX_PAYER_CLAUSES",
 ]

@@ -33,6 +33,9 @@ class PaymentOrder(db.Model):
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
     amount: Mapped[int] = mapped_column(Money)
+    #: The late-payment interest included in ``amount``, computed for the day the order was
+    #: made (0 when nothing was overdue); recorded as a notice line when the payment succeeds.
+    late_interest: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     status: Mapped[PaymentStatus] = mapped_column(
         Enum(PaymentStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )

@@ -166,9 +166,18 @@ class Dossier(db.Model):
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
     registry_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     tax_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
-    transferor_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
-    transferee_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     declared_price: Mapped[int] = mapped_column(Money)
+    #: Who pays which line of a transfer (``TAX_PAYER_CLAUSES``): by law (``default``: the
+    #: registration fee the transferees, the income tax the transferors) or as the contract
+    #: puts every line on one side.
+    tax_payer_clause: Mapped[str] = mapped_column(String(20), default="default",
+                                                  server_default="default")
+    #: A change of use: the parcel's land type after it (before it: the parcel's own, kept
+    #: here on completion), and the land money before (given, or the old table price per m2).
+    new_land_type: Mapped[str | None] = mapped_column(String(40))
+    old_land_type: Mapped[str | None] = mapped_column(String(40))
+    old_table_price_per_m2: Mapped[int | None] = mapped_column(Money)
+    old_land_money: Mapped[int | None] = mapped_column(Money)
     #: Family relationship between the parties (exempts the transfer), or None.
     relationship_kind: Mapped[str | None] = mapped_column(String(40))
     sole_residence: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -185,16 +194,97 @@ class Dossier(db.Model):
     parcel: Mapped[Parcel] = relationship()
     registry_office: Mapped[Office] = relationship(foreign_keys=[registry_office_id])
     tax_office: Mapped[Office] = relationship(foreign_keys=[tax_office_id])
-    transferor: Mapped[Party] = relationship(foreign_keys=[transferor_id])
-    transferee: Mapped[Party] = relationship(foreign_keys=[transferee_id])
+    parties: Mapped[list[DossierParty]] = relationship(
+        back_populates="dossier", order_by="DossierParty.id",
+        cascade="all, delete-orphan",
+    )
     filed_by: Mapped[User] = relationship()
     events: Mapped[list[Event]] = relationship(
         back_populates="dossier", order_by="Event.id", cascade="all, delete-orphan"
     )
 
+    def parties_in(self, role: str) -> list[DossierParty]:
+        return sorted((p for p in self.parties if p.role == role), key=lambda p: p.position)
+
+    @property
+    def transferors(self) -> list[Party]:
+        return [p.party for p in self.parties_in(PartyRole.TRANSFEROR)]
+
+    @property
+    def transferees(self) -> list[Party]:
+        return [p.party for p in self.parties_in(PartyRole.TRANSFEREE)]
+
+    @property
+    def holders(self) -> list[Party]:
+        """The holders a change of use is filed for (they stay the holders)."""
+        return [p.party for p in self.parties_in(PartyRole.HOLDER)]
+
+    @property
+    def transferor(self) -> Party | None:
+        """The first-named transferor (for a change of use: the first-named holder)."""
+        first = self.transferors or self.holders
+        return first[0] if first else None
+
+    @property
+    def transferee(self) -> Party | None:
+        """The first-named transferee (None for a change of use)."""
+        first = self.transferees
+        return first[0] if first else None
+
+    @property
+    def transferor_id(self) -> int | None:
+        return self.transferor.id if self.transferor else None
+
+    @property
+    def transferee_id(self) -> int | None:
+        return self.transferee.id if self.transferee else None
+
     @property
     def party_ids(self) -> set[int]:
-        return {self.transferor_id, self.transferee_id}
+        return {p.party_id for p in self.parties}
+
+
+class PartyRole(enum.StrEnum):
+    TRANSFEROR = "transferor"  # gives up the parcel (seller, donor, the deceased)
+    TRANSFEREE = "transferee"  # receives it, with a share (buyer, donee, heir)
+    HOLDER = "holder"  # holds it and keeps it (change of use)
+
+
+#: Contract clauses on who pays a transfer's lines (a dossier's ``tax_payer_clause``).
+TAX_PAYER_CLAUSES = ("default", "buyer_pays_all", "seller_pays_all")
+
+
+class DossierParty(db.Model):
+    """A party of a dossier in one role, in the order of the dossier; a transferee has the
+    share of the parcel they receive (an exact fraction, never a float)."""
+
+    __tablename__ = "dossier_parties"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "role", "position"),
+        UniqueConstraint("dossier_id", "role", "party_id", name="uq_dossier_parties_party"),
+        CheckConstraint("(share_num IS NULL AND share_den IS NULL) OR "
+                        "(share_num > 0 AND share_den > 0 AND share_num <= share_den)",
+                        name="share"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(default=1)
+    share_num: Mapped[int | None]
+    share_den: Mapped[int | None]
+
+    dossier: Mapped[Dossier] = relationship(back_populates="parties")
+    party: Mapped[Party] = relationship()
+
+    @property
+    def share(self) -> Fraction | None:
+        return Fraction(self.share_num, self.share_den) if self.share_num else None
+
+    @property
+    def share_text(self) -> str | None:
+        return f"{self.share_num}/{self.share_den}" if self.share_num else None
 
 
 class Event(db.Model):
@@ -218,9 +308,18 @@ class Event(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """A message to the national public service portal, written with its event."""
+    """A message to the national public service portal, written with its event.
+
+    Delivery (app/services/delivery.py): ``pending`` until the portal acknowledges it
+    (``delivered``, with the portal's ``acknowledged_at``); after too many failed attempts
+    ``dead`` until an administrator replays it. The messages of one dossier go in ``id``
+    order: one is never sent while an earlier one of its dossier is undelivered."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt", "state", "next_attempt_at"),
+        Index("ix_outbox_dossier_order", "dossier_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_uid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -230,3 +329,11 @@ class OutboxMessage(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The dossier whose event this is (the order of delivery is kept per dossier).
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    #: pending | delivered | dead
+    state: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    #: Not sent again before this time (exponential backoff); None: as soon as possible.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time the portal gave in its acknowledgement (``received_at``).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

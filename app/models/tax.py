@@ -132,8 +132,14 @@ class Notice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), unique=True)
+    #: One notice per payer side: an assessment may have several notices.
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    #: The first-named party of the side that owes this notice's lines.
     payer_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    #: The side that owes it (a ``PartyRole`` of the dossier): each of its parties sees and
+    #: may pay it.
+    payer_role: Mapped[str] = mapped_column(String(20), default="transferee",
+                                            server_default="transferee")
     status: Mapped[NoticeStatus] = mapped_column(Enum(NoticeStatus, native_enum=False, length=20))
     total: Mapped[int] = mapped_column(Money)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -161,7 +167,8 @@ class NoticeLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
-    assessment_line_id: Mapped[int] = mapped_column(ForeignKey("assessment_lines.id"))
+    #: None for a line added when paying (late-payment interest).
+    assessment_line_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_lines.id"))
     obligation: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(Money)
     paid: Mapped[int] = mapped_column(Money, default=0)
@@ -171,9 +178,19 @@ class NoticeLine(db.Model):
     installments: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     #: The last instalment's date (None when nothing is due).
     due_on: Mapped[date | None] = mapped_column(Date)
+    #: For a line with no assessment line (late interest): what the rules engine said of it,
+    #: ``{"base", "rate", "legal_basis", "rule_version", "explanation_vi", "explanation_en"}``.
+    detail: Mapped[dict | None] = mapped_column(JSON)
 
     notice: Mapped[Notice] = relationship(back_populates="lines")
-    assessment_line: Mapped[AssessmentLine] = relationship()
+    assessment_line: Mapped[AssessmentLine | None] = relationship()
+
+    def info(self, key: str):
+        """A fact of the line (explanation_vi, legal_basis, base, rate...), from its
+        assessment line or, for late interest, from its own detail."""
+        if self.assessment_line is not None:
+            return getattr(self.assessment_line, key)
+        return (self.detail or {}).get(key)
 
     @property
     def outstanding(self) -> int:

@@ -7,9 +7,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import HiddenInput
 
 from app.auth import role_required
@@ -21,6 +28,7 @@ from app.services import dossiers as svc
 from app.services.holdings import SEARCH_LIMIT, search_parcels
 from app.services.scoping import dossiers_for, get_dossier, parcels_for
 from app.services.views import dossier_view
+from tax_calc.parse import LAND_TYPES
 
 bp = Blueprint("registry", __name__)
 
@@ -43,30 +51,127 @@ RELATIONSHIP_CHOICES = [
 ]
 
 
+PROCEDURE_CHOICES = [
+    SelectChoice("transfer", _l("Transfer")),
+    SelectChoice("gift", _l("Gift")),
+    SelectChoice("inheritance", _l("Inheritance")),
+    SelectChoice("change_of_use", _l("Change of land use purpose")),
+]
+CLAUSE_CHOICES = [
+    SelectChoice("default", _l("As the law says: the transferee the registration fee, the "
+                               "transferor the income tax")),
+    SelectChoice("buyer_pays_all", _l("The contract puts everything on the transferee")),
+    SelectChoice("seller_pays_all", _l("The contract puts everything on the transferor")),
+]
+LAND_TYPE_CHOICES = [SelectChoice("", "—")] + [
+    SelectChoice(t, t) for t in sorted(LAND_TYPES)]
+
+
+def REQUIRED_PARTY(form, field):  # noqa: N802 - used like the validator classes beside it
+    """Required, except for a change of use (its holders are the parcel's)."""
+    if form.procedure.data == "change_of_use" and not (field.data or "").strip():
+        field.errors[:] = []
+        raise StopValidation()
+    if not (field.data or "").strip():
+        raise StopValidation(_("This field is required."))
+
+
+def _people(text: str, with_share: bool) -> list[tuple]:
+    """Lines "full name; citizen id" (and "; share"), one person a line."""
+    people = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split(";")]
+        if len(parts) != (3 if with_share else 2) or not parts[0] or not parts[1]:
+            raise ValueError(line)
+        if citizen_id_problem(parts[1]) is not None:
+            raise ValueError(line)
+        people.append((svc.PartyInput(parts[0], parts[1]),
+                       svc.parse_share(parts[2])) if with_share
+                      else svc.PartyInput(parts[0], parts[1]))
+    return people
+
+
 class TransferForm(FlaskForm):
+    procedure = SelectField(_l("Procedure"), choices=PROCEDURE_CHOICES, default="transfer")
     #: Chosen with the parcel search above the form.
     parcel_id = IntegerField(_l("Parcel"), widget=HiddenInput(),
                              validators=[InputRequired(message=_l("Find and choose the parcel."))])
-    transferor_name = StringField(_l("Transferor's full name"), validators=[DataRequired(), Length(max=200)])
-    transferor_citizen_id = StringField(_l("Transferor's citizen id"), validators=[DataRequired(), CITIZEN_ID])
-    transferee_name = StringField(_l("Transferee's full name"), validators=[DataRequired(), Length(max=200)])
-    transferee_citizen_id = StringField(_l("Transferee's citizen id"), validators=[DataRequired(), CITIZEN_ID])
+    transferor_name = StringField(_l("Transferor's full name"), validators=[REQUIRED_PARTY, Length(max=200)])
+    transferor_citizen_id = StringField(_l("Transferor's citizen id"), validators=[REQUIRED_PARTY, CITIZEN_ID])
+    other_transferors = TextAreaField(
+        _l("Other co-holders transferring (one a line: full name; citizen id)"),
+        validators=[Length(max=4000)])
+    transferee_name = StringField(_l("Transferee's full name"), validators=[REQUIRED_PARTY, Length(max=200)])
+    transferee_citizen_id = StringField(_l("Transferee's citizen id"), validators=[REQUIRED_PARTY, CITIZEN_ID])
+    transferee_share = StringField(_l("Transferee's share"), default="1",
+                                   validators=[Length(max=30)])
+    other_transferees = TextAreaField(
+        _l("Other transferees (one a line: full name; citizen id; share such as 1/2)"),
+        validators=[Length(max=4000)])
     declared_price = IntegerField(
         _l("Declared contract price (VND)"),
-        validators=[InputRequired(), NumberRange(min=1, max=10**15, message=_l("Enter a positive amount in dong."))],
+        validators=[Optional(), NumberRange(min=1, max=10**15, message=_l("Enter a positive amount in dong."))],
     )
+    tax_payer_clause = SelectField(_l("Who pays (the contract's clause)"), choices=CLAUSE_CHOICES,
+                                   default="default")
     relationship = SelectField(_l("Family relationship"), choices=RELATIONSHIP_CHOICES, default="")
     sole_residence = BooleanField(_l("Transferor's sole residence, held at least 183 days, transferred whole"))
+    new_land_type = SelectField(_l("Land type after the change of use"), choices=LAND_TYPE_CHOICES,
+                                default="")
+    old_table_price_per_m2 = IntegerField(
+        _l("Table price per m2 of the land before (VND)"),
+        validators=[Optional(), NumberRange(min=0, max=10**15)])
+    old_land_money = IntegerField(
+        _l("Or: the land money before (VND)"),
+        validators=[Optional(), NumberRange(min=0, max=10**15)])
+
+    def validate_transferee_share(self, field):
+        try:
+            svc.parse_share((field.data or "1").strip())
+        except ValueError:
+            raise ValidationError(_("A share such as 1/2 or 0.5, above 0 and at most 1.")) from None
+
+    def validate_other_transferors(self, field):
+        try:
+            _people(field.data, with_share=False)
+        except ValueError as err:
+            raise ValidationError(_("Not understood: %(line)s", line=str(err))) from None
+
+    def validate_other_transferees(self, field):
+        try:
+            _people(field.data, with_share=True)
+        except ValueError as err:
+            raise ValidationError(_("Not understood: %(line)s", line=str(err))) from None
 
 
 def transfer_input(form: TransferForm) -> svc.TransferInput:
+    change_of_use = form.procedure.data == "change_of_use"
+
+    def person(name, citizen_id):
+        return svc.PartyInput(name.data.strip(), citizen_id.data.strip())
+
+    transferor = None if change_of_use else person(form.transferor_name, form.transferor_citizen_id)
+    transferee = None if change_of_use else person(form.transferee_name, form.transferee_citizen_id)
+    others_from = _people(form.other_transferors.data, with_share=False)
+    others_to = _people(form.other_transferees.data, with_share=True)
+    several = not change_of_use and (others_from or others_to)
     return svc.TransferInput(
         parcel_id=form.parcel_id.data,
-        transferor=svc.PartyInput(form.transferor_name.data.strip(), form.transferor_citizen_id.data.strip()),
-        transferee=svc.PartyInput(form.transferee_name.data.strip(), form.transferee_citizen_id.data.strip()),
+        procedure=form.procedure.data,
+        transferor=None if several else transferor,
+        transferee=None if several else transferee,
+        transferors=(transferor, *others_from) if several else (),
+        transferees=((transferee, svc.parse_share((form.transferee_share.data or "1").strip())),
+                     *others_to) if several else (),
         declared_price=form.declared_price.data,
         relationship=form.relationship.data or None,
         sole_residence=bool(form.sole_residence.data),
+        tax_payer_clause=form.tax_payer_clause.data,
+        new_land_type=form.new_land_type.data or None,
+        old_table_price_per_m2=form.old_table_price_per_m2.data,
+        old_land_money=form.old_land_money.data,
     )
 
 

@@ -7,6 +7,7 @@ end, or raises and changes nothing.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -22,21 +22,24 @@ from sqlalchemy.exc import IntegrityError
 
 import tax_calc
 from app.citizen_ids import citizen_id_problem
-from app.deadlines import add_working_days
+from app.deadlines import REGISTRY_DUE_WORKING_DAYS, add_working_days, registry_due_working_days
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import (
     CLOSED_STATUSES,
+    TAX_PAYER_CLAUSES,
     Assessment,
     AssessmentLine,
     AssessmentStatus,
     Dossier,
+    DossierParty,
     DossierStatus,
     Notice,
     NoticeLine,
     NoticeStatus,
     Parcel,
     Party,
+    PartyRole,
     PriceEntry,
     PriceTableVersion,
     Role,
@@ -44,6 +47,7 @@ from app.models import (
 )
 from app.services import holdings, workflow
 from app.services.data_import import adjustment_coefficient, price_version_in_force
+from tax_calc.parse import LAND_TYPES
 from tax_calc.rules import FAMILY_RELATIONSHIPS
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,20 +72,125 @@ class PartyInput:
 
 @dataclass(frozen=True)
 class TransferInput:
+    """A dossier to file. The parties are either the lists ``transferors`` and
+    ``transferees`` (each transferee with a share, the shares adding up to 1), or the single
+    ``transferor`` and ``transferee`` of older clients (the transferee then gets the whole
+    parcel). A change of use names no parties: its holders are the parcel's."""
+
     parcel_id: int
-    transferor: PartyInput
-    transferee: PartyInput
-    declared_price: int
-    relationship: str | None
+    transferor: PartyInput | None = None
+    transferee: PartyInput | None = None
+    declared_price: int | None = None
+    relationship: str | None = None
     sole_residence: bool = False
+    transferors: tuple[PartyInput, ...] = ()
+    transferees: tuple[tuple[PartyInput, Fraction], ...] = ()
+    procedure: str = "transfer"
+    tax_payer_clause: str = "default"
+    new_land_type: str | None = None
+    old_table_price_per_m2: int | None = None
+    old_land_money: int | None = None
 
 
-def _check_citizen_ids(**parties: PartyInput) -> None:
-    """Every citizen id well formed (``app.citizen_ids``), before anything is looked up."""
-    problems = {f"{field}_citizen_id": problem for field, data in parties.items()
-                if (problem := citizen_id_problem(data.citizen_id)) is not None}
+#: Procedures a registry officer files, each with the registry's time limit.
+PROCEDURES = tuple(REGISTRY_DUE_WORKING_DAYS)
+#: Procedures that move the parcel from its transferors to its transferees.
+MOVING_PROCEDURES = frozenset({"transfer", "gift", "inheritance"})
+
+
+def line_payer(procedure: str, clause: str, obligation: str) -> PartyRole:
+    """Who owes a line. A transfer: by law the transferees the registration fee and the
+    transferors the income tax (and anything else the transferees), unless the contract puts
+    every line on one side (``buyer_pays_all``, ``seller_pays_all``). A gift or an
+    inheritance: the transferees (the fee and the tax on what they receive). A change of
+    use: the holders."""
+    if procedure == "change_of_use":
+        return PartyRole.HOLDER
+    if procedure == "transfer":
+        if clause == "buyer_pays_all":
+            return PartyRole.TRANSFEREE
+        if clause == "seller_pays_all":
+            return PartyRole.TRANSFEROR
+        if obligation == "personal_income_tax":
+            return PartyRole.TRANSFEROR
+    return PartyRole.TRANSFEREE
+
+
+def parse_share(value) -> Fraction:
+    """A share as an exact fraction: ``"1/2"``, ``"0.5"`` or a whole number (never a
+    float). Raises ValueError when it is not a share between 0 (excluded) and 1."""
+    if isinstance(value, bool) or isinstance(value, float) or value is None:
+        raise ValueError(value)
+    if isinstance(value, int):
+        share = Fraction(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*(\d{1,9}\s*/\s*\d{1,9}|\d{1,3}(\.\d{1,9})?)\s*",
+                                                  value):
+        share = Fraction(value.replace(" ", ""))
+    else:
+        raise ValueError(value)
+    if not 0 < share <= 1:
+        raise ValueError(value)
+    return share
+
+
+def _field(prefix: str, key: str) -> str:
+    """The name of a party's input field: ``transferor_name`` for the single fields,
+    ``transferees[1].full_name`` for an item of a list."""
+    if "[" in prefix:
+        return f"{prefix}.{'full_name' if key == 'name' else key}"
+    return f"{prefix}_{key}"
+
+
+def _sides(data: TransferInput) -> tuple[list[tuple[PartyInput, str]],
+                                         list[tuple[PartyInput, Fraction, str]]]:
+    """The transferors and the transferees (with shares), each with its field prefix."""
+    if data.transferors:
+        transferors = [(p, f"transferors[{i}]") for i, p in enumerate(data.transferors)]
+    elif data.transferor is not None:
+        transferors = [(data.transferor, "transferor")]
+    else:
+        transferors = []
+    if data.transferees:
+        transferees = [(p, share, f"transferees[{i}]")
+                       for i, (p, share) in enumerate(data.transferees)]
+    elif data.transferee is not None:
+        transferees = [(data.transferee, Fraction(1), "transferee")]
+    else:
+        transferees = []
+    return transferors, transferees
+
+
+def _check_parties(transferors, transferees) -> None:
+    """Both sides given, citizen ids well formed, nobody twice, shares adding up to 1."""
+    if not transferors:
+        raise ValidationFailed(_("Invalid input."),
+                               fields={"transferors": _("Give at least one transferor.")})
+    if not transferees:
+        raise ValidationFailed(_("Invalid input."),
+                               fields={"transferees": _("Give at least one transferee.")})
+    everyone = [(p, prefix) for p, prefix in transferors] + \
+        [(p, prefix) for p, _share, prefix in transferees]
+    problems = {_field(prefix, "citizen_id"): problem for p, prefix in everyone
+                if (problem := citizen_id_problem(p.citizen_id)) is not None}
     if problems:
         raise ValidationFailed(_("A citizen id is not valid."), fields=problems)
+    seen: dict[str, str] = {}
+    for p, prefix in everyone:
+        if p.citizen_id in seen:
+            same_side = seen[p.citizen_id].startswith(prefix.split("[")[0].rstrip("s"))
+            raise ValidationFailed(
+                _("A person appears twice in the dossier.") if same_side else
+                _("Transferor and transferee must be different people."),
+                fields={_field(prefix, "citizen_id"): _("Same as the transferor.")
+                        if not same_side else _("Given twice.")},
+            )
+        seen[p.citizen_id] = prefix
+    if sum((share for _p, share, _prefix in transferees), Fraction(0)) != 1:
+        raise ValidationFailed(
+            _("The transferees' shares must add up to 1."),
+            fields={"transferees": _("The shares add up to %(total)s, not 1.",
+                                     total=str(sum((s for _p, s, _x in transferees), Fraction(0))))},
+        )
 
 
 def _party(data: PartyInput, field: str) -> Party:
@@ -94,7 +203,7 @@ def _party(data: PartyInput, field: str) -> Party:
     elif not holdings.same_name(party.full_name, data.full_name):
         raise ValidationFailed(
             _("The citizen id belongs to someone with another name."),
-            fields={f"{field}_name": _("Does not match the name registered for this citizen id.")},
+            fields={_field(field, "name"): _("Does not match the name registered for this citizen id.")},
         )
     return party
 
@@ -134,47 +243,94 @@ def _refuse_if_open(parcel: Parcel) -> None:
         raise _already_open(parcel.label, existing.code)
 
 
+def _check_procedure(data: TransferInput, parcel: Parcel) -> None:
+    """The procedure and its own fields."""
+    if data.procedure not in PROCEDURES:
+        raise ValidationFailed(_("Unknown procedure."),
+                               fields={"procedure": _("Choose from the list.")})
+    if data.tax_payer_clause not in TAX_PAYER_CLAUSES:
+        raise ValidationFailed(_("Invalid input."),
+                               fields={"tax_payer_clause": _("Choose from the list.")})
+    if data.tax_payer_clause != "default" and data.procedure != "transfer":
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"tax_payer_clause": _("Only a transfer's contract may move the tax.")})
+    if data.relationship is not None and data.relationship not in RELATIONSHIPS:
+        raise ValidationFailed(
+            _("Unknown family relationship."), fields={"relationship": _("Choose from the list.")}
+        )
+    if data.procedure == "transfer" and not data.declared_price:
+        raise ValidationFailed(_("Invalid input."),
+                               fields={"declared_price": _("Enter a positive amount in dong.")})
+    if data.procedure != "change_of_use":
+        return
+    if data.transferee is not None or data.transferees:
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"transferees": _("A change of use has no transferee.")})
+    if data.new_land_type not in LAND_TYPES or data.new_land_type == parcel.land_type:
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"new_land_type": _("Choose a land type other than the parcel's.")})
+    if (data.old_table_price_per_m2 is None) == (data.old_land_money is None):
+        raise ValidationFailed(
+            _("Invalid input."),
+            fields={"old_table_price_per_m2": _("Give the old table price per m2 or the land "
+                                                "money before (one of them).")})
+
+
 def file_transfer(officer: User, data: TransferInput) -> Dossier:
-    """File a transfer dossier, send it to tax at once and assess it. The transferor must be
-    the parcel's current holder, and the parcel must have no open dossier."""
+    """File a dossier (a transfer, a gift, an inheritance or a change of use), send it to
+    tax at once and assess it. The transferors must be exactly the parcel's current holders,
+    and the parcel must have no open dossier."""
     _require_role(officer, Role.REGISTRY_OFFICER)
-    _check_citizen_ids(transferor=data.transferor, transferee=data.transferee)
+    transferors_in, transferees_in = _sides(data)
+    if data.procedure != "change_of_use":
+        _check_parties(transferors_in, transferees_in)
     parcel = _lock_parcel(data.parcel_id)
     if parcel is None or parcel.registry_office_id != officer.office_id:
         raise ValidationFailed(
             _("Choose a parcel of your office."), fields={"parcel_id": _("Unknown parcel.")}
         )
-    if data.relationship is not None and data.relationship not in RELATIONSHIPS:
-        raise ValidationFailed(
-            _("Unknown family relationship."), fields={"relationship": _("Choose from the list.")}
-        )
-    if data.transferor.citizen_id == data.transferee.citizen_id:
-        raise ValidationFailed(
-            _("Transferor and transferee must be different people."),
-            fields={"transferee_citizen_id": _("Same as the transferor.")},
-        )
+    _check_procedure(data, parcel)
     office = officer.office
     if office is None or office.tax_office_id is None:
         raise ValidationFailed(_("Your office has no tax office configured."))
-    (transferor,) = holdings.check_transferors(
-        parcel, [(data.transferor.full_name, data.transferor.citizen_id)])
+    if data.procedure == "change_of_use":
+        current = holdings.current_holdings(parcel.id)
+        parties = [DossierParty(party=h.party, role=PartyRole.HOLDER, position=position)
+                   for position, h in enumerate(current, start=1)]
+    else:
+        field = "transferor" if data.transferor is not None and not data.transferors \
+            else "transferors"
+        transferors = holdings.check_transferors(
+            parcel, [(p.full_name, p.citizen_id) for p, _prefix in transferors_in], field=field)
+        parties = [DossierParty(party=party, role=PartyRole.TRANSFEROR, position=position)
+                   for position, party in enumerate(transferors, start=1)]
     _refuse_if_open(parcel)
-    transferee = _party(data.transferee, "transferee")
+    if data.procedure != "change_of_use":
+        for position, (p, share, prefix) in enumerate(transferees_in, start=1):
+            parties.append(DossierParty(
+                party=_party(p, prefix), role=PartyRole.TRANSFEREE, position=position,
+                share_num=share.numerator, share_den=share.denominator))
     today = today_local()
     dossier = Dossier(
         code=_code("HS"),
-        procedure="transfer",
+        procedure=data.procedure,
         parcel=parcel,
         registry_office_id=office.id,
         tax_office_id=office.tax_office_id,
-        transferor=transferor,
-        transferee=transferee,
-        declared_price=data.declared_price,
+        parties=parties,
+        declared_price=data.declared_price or 0,
         relationship_kind=data.relationship,
         sole_residence=data.sole_residence,
+        tax_payer_clause=data.tax_payer_clause,
+        new_land_type=data.new_land_type if data.procedure == "change_of_use" else None,
+        old_table_price_per_m2=data.old_table_price_per_m2,
+        old_land_money=data.old_land_money,
         filed_by=officer,
         valid_on=today,
-        due_on=add_working_days(today, current_app.config["TRANSFER_DUE_WORKING_DAYS"]),
+        due_on=add_working_days(today, registry_due_working_days(data.procedure)),
     )
     db.session.add(dossier)
     parcel_id, label = parcel.id, parcel.label
@@ -207,45 +363,56 @@ def _price_version(province: str, on: date) -> PriceTableVersion:
 
 
 def build_case(dossier: Dossier) -> tuple[dict, dict]:
-    """The transfer case for the rules engine, with the prices in force on the valid date,
-    and the versions of the data it used."""
+    """The dossier's case for the rules engine, with the prices in force on the valid date,
+    and the versions of the data it used. A change of use is priced at the new land type."""
     parcel = dossier.parcel
+    change_of_use = dossier.procedure == "change_of_use"
+    land_type = dossier.new_land_type if change_of_use else parcel.land_type
     version = _price_version(parcel.province, dossier.valid_on)
     entry = db.session.scalar(
         select(PriceEntry).where(
             PriceEntry.version_id == version.id,
             PriceEntry.price_key == parcel.price_key,
             PriceEntry.position == parcel.position,
-            PriceEntry.land_type == parcel.land_type,
+            PriceEntry.land_type == land_type,
         )
     )
     if entry is None:
         raise ValidationFailed(
             _("The parcel's street and position are not in the land price table."),
-            fields={"parcel_id": _("No price for this parcel.")},
+            fields={"new_land_type" if change_of_use else "parcel_id":
+                    _("No price for this parcel.")},
         )
     coefficient, coefficient_version = adjustment_coefficient(
-        parcel.province, parcel.price_key, parcel.land_type, dossier.valid_on,
-        required=_floor_uses_coefficient(dossier.valid_on),
+        parcel.province, parcel.price_key, land_type, dossier.valid_on,
+        required=change_of_use or _floor_uses_coefficient(dossier.valid_on),
     )
-    return {
-        "procedure": "transfer",
+    case_parcel = {
+        "land_type": land_type,
+        "area_m2": str(parcel.area_m2),
+        "table_price_per_m2": entry.price_per_m2,
+        "adjustment_coefficient": str(coefficient),
+    }
+    if change_of_use:
+        if dossier.old_land_money is not None:
+            case_parcel["old_land_money"] = dossier.old_land_money
+        else:
+            case_parcel["old_table_price_per_m2"] = dossier.old_table_price_per_m2
+    case = {
+        "procedure": dossier.procedure,
         "valid_on": dossier.valid_on.isoformat(),
         "notice_date": today_local().isoformat(),
         "province": parcel.province,
         "price_table_version": version.label,
-        "parcels": [
-            {
-                "land_type": parcel.land_type,
-                "area_m2": str(parcel.area_m2),
-                "table_price_per_m2": entry.price_per_m2,
-                "adjustment_coefficient": str(coefficient),
-            }
-        ],
-        "declared_price": dossier.declared_price,
-        "relationship": dossier.relationship_kind,
-        "sole_residence_183_days": dossier.sole_residence,
-    }, {"price_table": version.label, "adjustment_coefficients": coefficient_version}
+        "parcels": [case_parcel],
+    }
+    if not change_of_use:
+        case.update({
+            "declared_price": dossier.declared_price if dossier.procedure == "transfer" else None,
+            "relationship": dossier.relationship_kind,
+            "sole_residence_183_days": dossier.sole_residence,
+        })
+    return case, {"price_table": version.label, "adjustment_coefficients": coefficient_version}
 
 
 def _floor_uses_coefficient(valid_on: date) -> bool:
@@ -362,71 +529,103 @@ def _notice_due_on(lines: list[NoticeLine]) -> date | None:
     return min(dates, default=None)
 
 
-def _confirm(assessment: Assessment, officer: User | None) -> Notice:
+def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
+    """Issue the notices: one per payer side (``line_payer``), each with its own lines, code
+    and total; a notice with nothing to pay is fulfilled at once, and the dossier is paid
+    when every notice is."""
     assessment.status = AssessmentStatus.CONFIRMED
     assessment.confirmed_at = datetime.now(LOCAL_TZ)
     assessment.confirmed_by = officer
     assessment.auto_confirmed = officer is None
     dossier = assessment.dossier
     issued = today_local()
-    lines = [_notice_line(line, issued) for line in assessment.lines]
-    due = _notice_due_on(lines)
-    notice = Notice(
-        code=_code("TB"),
-        dossier=dossier,
-        assessment=assessment,
-        payer_id=dossier.transferee_id,
-        status=NoticeStatus.UNPAID,
-        total=assessment.total,
-        due_on=due,
-        lines=lines,
-    )
-    db.session.add(notice)
+    groups: dict[PartyRole, list[AssessmentLine]] = {}
+    for line in assessment.lines:
+        role = line_payer(dossier.procedure, dossier.tax_payer_clause, line.obligation)
+        groups.setdefault(role, []).append(line)
+    notices = []
+    for role, lines_of in groups.items():
+        lines = [_notice_line(line, issued) for line in lines_of]
+        notice = Notice(
+            code=_code("TB"),
+            dossier=dossier,
+            assessment=assessment,
+            payer_id=dossier.parties_in(role)[0].party_id,
+            payer_role=role.value,
+            status=NoticeStatus.UNPAID,
+            total=sum(line.amount for line in lines),
+            due_on=_notice_due_on(lines),
+            lines=lines,
+        )
+        db.session.add(notice)
+        notices.append(notice)
     db.session.flush()
     workflow.move(
         dossier, DossierStatus.AWAITING_PAYMENT,
         actor=officer, actor_label=None if officer else "auto-confirmation",
-        data={"notice_code": notice.code, "total": notice.total,
-              "due_on": due.isoformat() if due else None},
+        data={"notice_code": notices[0].code, "total": assessment.total,
+              "due_on": notices[0].due_on.isoformat() if notices[0].due_on else None,
+              "notices": [{"notice_code": n.code, "payer_role": n.payer_role, "total": n.total,
+                           "due_on": n.due_on.isoformat() if n.due_on else None}
+                          for n in notices]},
     )
-    if notice.total == 0:
-        # Nothing to pay (every line exempt): the obligation is fulfilled at once.
-        notice.status = NoticeStatus.PAID
-        notice.paid_at = assessment.confirmed_at
-        workflow.move(dossier, DossierStatus.PAID, actor_label="system", data={"notice_code": notice.code, "exempt": True})
-    return notice
+    for notice in notices:
+        if notice.total == 0:
+            # Nothing to pay (every line exempt): this part is fulfilled at once.
+            notice.status = NoticeStatus.PAID
+            notice.paid_at = assessment.confirmed_at
+    if all(n.status is NoticeStatus.PAID for n in notices):
+        workflow.move(dossier, DossierStatus.PAID, actor_label="system",
+                      data={"notice_code": notices[0].code, "exempt": True})
+    return notices
 
 
-def confirm_assessment(officer: User, assessment: Assessment) -> Notice:
+def confirm_assessment(officer: User, assessment: Assessment) -> list[Notice]:
     _require_role(officer, Role.TAX_OFFICER)
     if assessment.tax_office_id != officer.office_id:
         raise Forbidden(_("This assessment belongs to another tax office."))
     if assessment.status is not AssessmentStatus.PENDING:
         raise Conflict(_("This assessment is already confirmed."))
-    notice = _confirm(assessment, officer)
+    notices = _confirm(assessment, officer)
     db.session.commit()
-    return notice
+    return notices
 
 
 def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
-    """Complete a paid dossier: in the same transaction the transferor's holding is closed,
-    the transferee's opened, and the certificate number issued."""
+    """Complete a paid dossier in one transaction: a transfer, gift or inheritance closes the
+    transferors' holdings and opens the transferees' with their shares, and issues the
+    certificate number; a change of use changes the parcel's land type (the event records
+    before and after) and keeps its holders."""
     _require_role(officer, Role.REGISTRY_OFFICER)
     if dossier.registry_office_id != officer.office_id:
         raise Forbidden(_("This dossier belongs to another office."))
     # Lock the parcel, then the dossier (the order filing uses too): two officers completing
     # at once record one completion, and no filing reads holders that are being moved.
-    _lock_parcel(dossier.parcel_id)
+    parcel = _lock_parcel(dossier.parcel_id)
     dossier = db.session.scalar(
         select(Dossier).where(Dossier.id == dossier.id).with_for_update()
         .execution_options(populate_existing=True)
     )
     now = datetime.now(UTC)
     certificate_no = holdings.certificate_number(dossier, now)
-    workflow.move(dossier, DossierStatus.COMPLETED, actor=officer,
-                  data={"certificate_no": certificate_no})
+    data = {"certificate_no": certificate_no}
+    if dossier.procedure == "change_of_use":
+        data.update(land_type_before=parcel.land_type, land_type_after=dossier.new_land_type)
+    workflow.move(dossier, DossierStatus.COMPLETED, actor=officer, data=data)
     dossier.completed_at = now
     dossier.certificate_no = certificate_no
-    holdings.move_holdings(dossier, [dossier.transferor], [(dossier.transferee, Fraction(1))], now)
+    if dossier.procedure == "change_of_use":
+        current = holdings.current_holdings(parcel.id)
+        if {h.party_id for h in current} != {p.id for p in dossier.holders}:
+            raise Conflict(
+                _("The holders of parcel %(parcel)s are no longer the dossier's transferors; "
+                  "the registry records: %(holders)s.", parcel=parcel.label,
+                  holders=holdings.holders_text(current)))
+        dossier.old_land_type = parcel.land_type
+        parcel.land_type = dossier.new_land_type
+    else:
+        holdings.move_holdings(
+            dossier, dossier.transferors,
+            [(p.party, p.share) for p in dossier.parties_in(PartyRole.TRANSFEREE)], now)
     db.session.commit()
     return dossier

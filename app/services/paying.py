@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
+import tax_calc
 from app.errors import BadGateway, Conflict, Forbidden
 from app.extensions import db
 from app.models import (
     BankNotification,
+    Dossier,
     DossierStatus,
     Notice,
+    NoticeLine,
     NoticeStatus,
     PaymentOrder,
     Receipt,
@@ -49,6 +53,50 @@ def gateway() -> BankGateway:
 
 def _order_ref() -> str:
     return "LP" + datetime.now(UTC).strftime("%y%m%d") + secrets.token_hex(5).upper()
+
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_day(at: datetime | None = None) -> date:
+    """The day in Vietnam (due dates and late interest are counted in local days)."""
+    return (at or datetime.now(UTC)).astimezone(LOCAL_TZ).date()
+
+
+def late_interest_lines(notice: Notice, paid_on: date) -> list[tax_calc.Line]:
+    """The late-payment interest owed if the notice's outstanding amount is paid on
+    ``paid_on``: for each instalment still unpaid after its due date, the rules engine's
+    ``late_interest`` on the unpaid part (what was paid covers a line's instalments in
+    order). Empty when nothing is overdue."""
+    found = []
+    for line in notice.lines:
+        if line.assessment_line_id is None:
+            continue  # an interest line itself bears no interest
+        covered = line.paid - line.refunded
+        for part in line.installments or ():
+            take = min(part["amount"], max(covered, 0))
+            covered -= take
+            unpaid = part["amount"] - take
+            if unpaid <= 0 or not part["due_on"]:
+                continue
+            due = date.fromisoformat(part["due_on"])
+            if due < paid_on:
+                interest = tax_calc.late_interest(unpaid, due, paid_on)
+                if interest.amount > 0:
+                    found.append(interest)
+    return found
+
+
+def late_interest_detail(lines: list[tax_calc.Line]) -> dict:
+    """What a notice's late-interest line keeps of the rules engine's lines."""
+    return {
+        "base": sum(line.base for line in lines),
+        "rate": str(lines[0].rate) if lines else None,
+        "legal_basis": "; ".join(dict.fromkeys(line.legal_basis for line in lines)),
+        "rule_version": "+".join(dict.fromkeys(line.rule_version for line in lines)),
+        "explanation_vi": "; ".join(line.explanation_vi for line in lines),
+        "explanation_en": "; ".join(line.explanation_en for line in lines),
+    }
 
 
 #: How long after it started an order may still turn into money at the bank: the bank's
@@ -149,10 +197,12 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
         db.session.commit()  # keep what the bank told us
         raise Conflict(_("This notice is already paid."))
     now = datetime.now(UTC)
+    interest = sum(line.amount for line in late_interest_lines(notice, local_day(now)))
     order = PaymentOrder(
         ref=_order_ref(),
         notice=notice,
-        amount=notice.outstanding,
+        amount=notice.outstanding + interest,
+        late_interest=interest,
         status=PaymentStatus.STARTED,
         created_by=user,
         created_at=now,
@@ -162,7 +212,8 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
     db.session.flush()
     workflow.record(
         notice.dossier, "payment_started", actor=user,
-        data={"notice_code": notice.code, "order_ref": order.ref, "amount": order.amount},
+        data={"notice_code": notice.code, "order_ref": order.ref, "amount": order.amount,
+              "late_interest": interest},
     )
     url = gateway().checkout_url(
         order_ref=order.ref,
@@ -205,6 +256,17 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
         return
     remaining = order.amount
     shares = []
+    if order.late_interest:
+        # The interest the order included, for the day it was made: its own line, paid.
+        interest = min(order.late_interest, remaining)
+        notice.lines.append(NoticeLine(
+            obligation="late_interest", amount=interest, paid=interest, refunded=0,
+            installments=[],
+            detail=late_interest_detail(late_interest_lines(notice, local_day(order.created_at))),
+        ))
+        notice.total += interest
+        remaining -= interest
+        shares.append({"obligation": "late_interest", "amount": interest})
     for line in notice.lines:
         share = min(line.outstanding, remaining)
         line.paid += share
@@ -222,7 +284,8 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     notice.paid_at = order.finished_at
     db.session.flush()
     _issue_receipt(order, shares)
-    if notice.status is NoticeStatus.PAID and dossier.status is DossierStatus.AWAITING_PAYMENT:
+    if notice.status is NoticeStatus.PAID and dossier.status is DossierStatus.AWAITING_PAYMENT \
+            and _all_notices_paid(dossier.id):
         workflow.move(
             dossier, DossierStatus.PAID, actor_label=actor_label,
             data={"order_ref": order.ref, "bank_ref": order.bank_ref, "amount": order.amount,
@@ -230,17 +293,37 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
         )
 
 
+def _all_notices_paid(dossier_id: int) -> bool:
+    """Whether every notice of the dossier is paid, read under the dossier's row lock (taken
+    after the notice and its orders): two payers paying the last two notices at once wait
+    for each other here, and the second sees the first's payment."""
+    db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update()
+                      .execution_options(populate_existing=True))
+    statuses = db.session.scalars(
+        select(Notice.status).where(Notice.dossier_id == dossier_id)
+        .execution_options(populate_existing=True)).all()
+    return all(status is NoticeStatus.PAID for status in statuses)
+
+
 def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
     signer = receipt_signer()
     notice = order.notice
     number = "BL" + order.ref[2:]
+    # Who paid: the landholder who made the order (for whom: the notice's side).
+    paid_by = order.created_by.party if order.created_by and order.created_by.party \
+        else notice.payer
     claims = build_receipt_claims(
         receipt_id=number,
         payment_id=str(order.id),
         order_ref=order.ref,
         notice_code=notice.code,
         dossier_code=notice.dossier.code,
-        payer_name=notice.payer.full_name,
+        payer_name=paid_by.full_name,
+        paid_for=[p.party.full_name for p in notice.dossier.parties_in(notice.payer_role)],
+        parties={"procedure": notice.dossier.procedure,
+                 "transferors": [p.full_name for p in notice.dossier.transferors],
+                 "transferees": [p.full_name for p in notice.dossier.transferees],
+                 "holders": [p.full_name for p in notice.dossier.holders]},
         lines=shares,
         total=order.amount,
         bank_ref=order.bank_ref,
@@ -272,6 +355,20 @@ def _safe_params(params: dict[str, str]) -> dict[str, str]:
         if len(kept) >= _KEPT_FIELDS:
             break
     return kept
+
+
+#: How far in the future a bank's pay date may be (clock skew between the bank and us).
+PAY_DATE_AHEAD = timedelta(days=1)
+#: How long before its order was created a pay date may be (clock skew the other way).
+PAY_DATE_BEHIND = timedelta(minutes=5)
+
+
+def pay_date_is_sane(result: BankResult, order: PaymentOrder, now: datetime | None = None) -> bool:
+    """A success's pay date lies between the order's creation and a day from now."""
+    if not result.succeeded or result.paid_at is None:
+        return True
+    now = now or datetime.now(UTC)
+    return order.created_at - PAY_DATE_BEHIND <= result.paid_at <= now + PAY_DATE_AHEAD
 
 
 def handle_notification(params: dict[str, str]) -> dict:
@@ -307,6 +404,14 @@ def handle_notification(params: dict[str, str]) -> dict:
     )
     # Only a verified reference is kept as such; an unverified one stays in the bounded params.
     ref = result.order_ref[:64] if result else None
+    if code is IpnCode.OK and order is not None and not pay_date_is_sane(result, order):
+        # A signed result whose pay date cannot be true (a bank clock or data error): refused
+        # like a malformed field, logged, and left for the status query and reconciliation.
+        log.warning("bank notification for order %s refused: pay date %s outside the sane window",
+                    order.ref, result.paid_at.isoformat())
+        db.session.rollback()
+        return _log_answer(ref, IpnCode.BAD_SIGNATURE, "refused: pay date outside the sane window",
+                           safe_params)
     if code is IpnCode.OK and order is not None and new_status is not None:
         _apply(order, result, actor_label="bank")
         detail = f"order {order.ref} -> {order.status.value}"

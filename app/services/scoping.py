@@ -4,11 +4,11 @@ through here, so a landholder sees only their own and an officer only their offi
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Assessment, Dossier, Notice, Parcel, Role, User
+from app.models import Assessment, Dossier, DossierParty, Notice, Parcel, Role, User
 
 
 def dossiers_for(user: User) -> Select:
@@ -20,9 +20,8 @@ def dossiers_for(user: User) -> Select:
     if user.role is Role.TAX_OFFICER:
         return query.where(Dossier.tax_office_id == user.office_id)
     if user.role is Role.LANDHOLDER and user.party_id:
-        return query.where(
-            or_(Dossier.transferor_id == user.party_id, Dossier.transferee_id == user.party_id)
-        )
+        return query.where(Dossier.id.in_(
+            select(DossierParty.dossier_id).where(DossierParty.party_id == user.party_id)))
     return query.where(False)
 
 
@@ -45,11 +44,14 @@ def notices_for(user: User) -> Select:
     if user.role is Role.REGISTRY_OFFICER:
         return query.where(Dossier.registry_office_id == user.office_id)
     if user.role is Role.LANDHOLDER and user.party_id:
+        # A landholder sees the notices of their own side of the dossier (the lines they
+        # owe), not those the other side owes.
         return query.where(
             or_(
                 Notice.payer_id == user.party_id,
-                Dossier.transferor_id == user.party_id,
-                Dossier.transferee_id == user.party_id,
+                exists().where(DossierParty.dossier_id == Notice.dossier_id,
+                               DossierParty.party_id == user.party_id,
+                               DossierParty.role == Notice.payer_role),
             )
         )
     return query.where(False)

@@ -12,20 +12,22 @@ def dossier_view(dossier: Dossier) -> dict:
     assessment = db.session.scalar(
         select(Assessment).where(Assessment.dossier_id == dossier.id).order_by(Assessment.id.desc()).limit(1)
     )
-    notice = db.session.scalar(select(Notice).where(Notice.dossier_id == dossier.id).limit(1))
-    payments = []
-    receipts = []
-    if notice is not None:
-        payments = db.session.scalars(
-            select(PaymentOrder).where(PaymentOrder.notice_id == notice.id).order_by(PaymentOrder.id)
-        ).all()
-        receipts = db.session.scalars(
-            select(Receipt).where(Receipt.notice_id == notice.id).order_by(Receipt.id)
-        ).all()
+    # One notice per payer side; ``notice`` is the first, kept for older readers.
+    notices = db.session.scalars(
+        select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id)).all()
+    notice = notices[0] if notices else None
+    ids = [n.id for n in notices]
+    payments = db.session.scalars(
+        select(PaymentOrder).where(PaymentOrder.notice_id.in_(ids)).order_by(PaymentOrder.id)
+    ).all() if ids else []
+    receipts = db.session.scalars(
+        select(Receipt).where(Receipt.notice_id.in_(ids)).order_by(Receipt.id)
+    ).all() if ids else []
     return {
         "dossier": dossier,
         "assessment": assessment,
         "notice": notice,
+        "notices": notices,
         "payments": payments,
         "receipts": receipts,
         "events": dossier.events,
@@ -72,12 +74,34 @@ def assessment_json(a: Assessment) -> dict:
     }
 
 
+def late_interest_today(n: Notice) -> dict | None:
+    """The late-payment interest the notice would carry if paid today (None when nothing is
+    overdue): shown before paying, charged as its own line when the order is made."""
+    from app.services.paying import late_interest_detail, late_interest_lines, local_day
+
+    if n.outstanding <= 0:
+        return None
+    today = local_day()
+    lines = late_interest_lines(n, today)
+    if not lines:
+        return None
+    detail = late_interest_detail(lines)
+    amount = sum(line.amount for line in lines)
+    return {"obligation": "late_interest", "as_of": today.isoformat(), "amount": amount,
+            "amount_due_today": n.outstanding + amount, "legal_basis": detail["legal_basis"],
+            "rate": detail["rate"],
+            "explanation": {"vi": detail["explanation_vi"], "en": detail["explanation_en"]}}
+
+
 def notice_json(n: Notice) -> dict:
     return {
         "code": n.code,
         "dossier_code": n.dossier.code,
         "status": n.status.value,
         "payer": n.payer.full_name,
+        "payer_role": n.payer_role,
+        "payers": [party_json(p.party) for p in n.dossier.parties_in(n.payer_role)],
+        "late_interest_today": late_interest_today(n),
         "total": n.total,
         "outstanding": n.outstanding,
         "issued_at": n.issued_at.isoformat(),
@@ -96,12 +120,12 @@ def notice_json(n: Notice) -> dict:
                     for part in line.installments or ()
                 ],
                 "explanation": {
-                    "vi": line.assessment_line.explanation_vi,
-                    "en": line.assessment_line.explanation_en,
+                    "vi": line.info("explanation_vi"),
+                    "en": line.info("explanation_en"),
                 },
-                "legal_basis": line.assessment_line.legal_basis,
-                "base": line.assessment_line.base,
-                "rate": line.assessment_line.rate,
+                "legal_basis": line.info("legal_basis"),
+                "base": line.info("base"),
+                "rate": line.info("rate"),
             }
             for line in n.lines
         ],
@@ -154,8 +178,15 @@ def dossier_json(d: Dossier) -> dict:
         "status": d.status.value,
         "parcel": {"id": d.parcel.id, "label": d.parcel.label, "address": d.parcel.address,
                    "land_type": d.parcel.land_type, "area_m2": str(d.parcel.area_m2)},
-        "transferor": {"full_name": d.transferor.full_name, "citizen_id": d.transferor.citizen_id},
-        "transferee": {"full_name": d.transferee.full_name, "citizen_id": d.transferee.citizen_id},
+        "transferor": party_json(d.transferor) if d.transferor else None,
+        "transferee": party_json(d.transferee) if d.transferee else None,
+        "transferors": [party_json(p) for p in d.transferors],
+        "transferees": [{**party_json(p.party), "share": p.share_text}
+                        for p in d.parties_in("transferee")],
+        "holders": [party_json(p) for p in d.holders],
+        "tax_payer_clause": d.tax_payer_clause,
+        "new_land_type": d.new_land_type,
+        "old_land_type": d.old_land_type,
         "declared_price": d.declared_price,
         "relationship": d.relationship_kind,
         "sole_residence": d.sole_residence,
@@ -166,6 +197,7 @@ def dossier_json(d: Dossier) -> dict:
         "certificate_no": d.certificate_no,
         "assessment": assessment_json(view["assessment"]) if view["assessment"] else None,
         "notice": notice_json(view["notice"]) if view["notice"] else None,
+        "notices": [notice_json(n) for n in view["notices"]],
         "payments": [payment_json(p) for p in view["payments"]],
         "events": [
             {"id": e.uid, "kind": e.kind, "from": e.from_status, "to": e.to_status,

@@ -53,6 +53,7 @@ def record(
     db.session.add(
         OutboxMessage(
             event_uid=event.uid,
+            dossier_id=dossier.id,
             payload={
                 "event_id": event.uid,
                 "dossier_code": dossier.code,

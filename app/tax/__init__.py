@@ -92,6 +92,7 @@ def confirm(assessment_id: int):
         select(Assessment).where(Assessment.id == a.id).with_for_update()
         .execution_options(populate_existing=True)
     )
-    notice = svc.confirm_assessment(current_user, a)
-    flash(_("Confirmed. Payment notice %(code)s issued.", code=notice.code), "success")
+    notices = svc.confirm_assessment(current_user, a)
+    flash(_("Confirmed. Payment notice %(code)s issued.",
+            code=", ".join(n.code for n in notices)), "success")
     return redirect(url_for("tax.queue"))

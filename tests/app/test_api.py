@@ -24,6 +24,7 @@ def dossier_body(world, **changes):
         "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
         "declared_price": 12_000_000_000,
         "relationship": None,
+        "tax_payer_clause": "buyer_pays_all",
     }
     body.update(changes)
     return body

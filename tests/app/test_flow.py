@@ -27,7 +27,7 @@ def test_transfer_flow_through_pages(app, world):
         "parcel_id": world.parcel_id,
         "transferor_name": "Nguyễn Văn An", "transferor_citizen_id": "079080000001",
         "transferee_name": "Trần Thị Bình", "transferee_citizen_id": "079085000002",
-        "declared_price": "12000000000", "relationship": "",
+        "declared_price": "12000000000", "relationship": "", "tax_payer_clause": "buyer_pays_all",
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():

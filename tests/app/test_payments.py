@@ -68,7 +68,16 @@ REFUSALS = [
     ("signed with another secret", None, "97"),
     ("unknown order", "unknown", "01"),
     ("wrong amount", "amount", "04"),
+    ("pay date two days ahead", "future", "97"),
+    ("pay date before the order", "past", "97"),
 ]
+
+
+def _with_pay_date(params: dict, moment) -> dict:
+    from payments.signing import signed
+
+    kept = {k: v for k, v in params.items() if k != "lp_secure_hash"}
+    return signed({**kept, "lp_pay_date": moment.strftime("%Y%m%d%H%M%S")}, TEST_SECRET)
 
 
 @pytest.mark.parametrize("case, spoil, code", REFUSALS, ids=[r[0] for r in REFUSALS])
@@ -80,6 +89,11 @@ def test_refused_notifications_change_nothing_and_are_logged(app, world, case, s
         params = notification("LPNOSUCHORDER", amount)
     elif spoil == "amount":
         params = notification(ref, amount - 1)
+    elif spoil in ("future", "past"):
+        from datetime import UTC, datetime, timedelta
+
+        shift = timedelta(days=2) if spoil == "future" else -timedelta(days=1)
+        params = _with_pay_date(notification(ref, amount), datetime.now(UTC) + shift)
     else:
         params = spoil(notification(ref, amount))
     answer = app.test_client().post("/bank/notify", data=params).get_json()

@@ -75,6 +75,13 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.setattr(Production, "SQLALCHEMY_DATABASE_URI", "postgresql://x/y")
     monkeypatch.setattr(Production, "BANK_SECRET", "b")
     monkeypatch.setattr(Production, "RECEIPT_SIGNING_KEY", "k")
+    for name in ("PORTAL_BASE_URL", "PORTAL_SECRET"):
+        monkeypatch.setattr(Production, name, None)
+    with pytest.raises(ConfigError) as err:
+        Production.validate()
+    assert "PORTAL_BASE_URL" in str(err.value) and "PORTAL_SECRET" in str(err.value)
+    monkeypatch.setattr(Production, "PORTAL_BASE_URL", "https://portal.example")
+    monkeypatch.setattr(Production, "PORTAL_SECRET", "p")
     Production.validate()
 
 

@@ -46,7 +46,8 @@ def running(request, tmp_path_factory):
     env = local_env(tmp, url)
     seed(env)
     run = start_local(tmp, env)
-    shell = shell_env(env, LANDPAY=run.app_url, BANK=run.bank_url, HOME=str(tmp))
+    shell = shell_env(env, LANDPAY=run.app_url, BANK=run.bank_url,
+                      PORTAL=f"http://127.0.0.1:{env['MOCK_PORTAL_PORT']}", HOME=str(tmp))
     yield run, shell, tmp
     assert run.stop() == 0, run.log.read_text()[-2000:]
 

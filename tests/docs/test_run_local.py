@@ -1,5 +1,5 @@
-"""``make run`` stops cleanly: scripts/run_local.py ends the app and the bank and exits
-with status 0 on Ctrl-C (SIGINT), on SIGTERM and on SIGHUP."""
+"""``make run`` stops cleanly: scripts/run_local.py ends the app, the bank, the portal and
+the delivery worker and exits with status 0 on Ctrl-C (SIGINT), on SIGTERM and on SIGHUP."""
 
 from __future__ import annotations
 
@@ -44,9 +44,11 @@ def test_run_local_stops_every_process(tmp_path, sig, to_group):
     run = start_local(tmp_path, env)
     try:
         kids = children(run.proc.pid)
-        assert len(kids) == 2, kids  # the app and the bank
+        assert len(kids) == 4, kids  # the app, the bank, the portal and the delivery worker
         assert requests.get(run.app_url + "/healthz", timeout=5).status_code == 200
         assert requests.get(run.bank_url + "/", timeout=5).status_code == 200
+        portal = f"http://127.0.0.1:{env['MOCK_PORTAL_PORT']}"
+        assert requests.get(portal + "/api/figures", timeout=5).status_code == 200
         printed = run.log.read_text()
         for username in ("registry", "tax", "registry3", "tax3", "an", "binh", "cuong", "admin"):
             assert f"  {username} " in printed

@@ -1,0 +1,20 @@
+"""The delivery bench runs (a few dossiers, no timing asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tests.stack import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bench_portal_delivery_runs(capsys):
+    spec = importlib.util.spec_from_file_location("bench_portal", ROOT / "bench" / "bench_portal_delivery.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.main(["--dossiers", "5", "--sqlite"])
+    assert result["events"] == 15 and result["acknowledged"] == 15 and result["portal_events"] == 15
+    assert "events/s" in capsys.readouterr().out
