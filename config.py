@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -29,10 +30,21 @@ def instance_secret(name: str) -> str:
     real secrets without anyone writing one into the code or the environment."""
     path = INSTANCE_DIR / name
     if not path.exists():
+        # Several processes may start at once (make run starts the app and its worker): each
+        # writes a whole secret to a file of its own, then links it into place; the first
+        # link wins and everyone reads that one, never a half-written file.
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        fd, tmp = tempfile.mkstemp(dir=INSTANCE_DIR, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

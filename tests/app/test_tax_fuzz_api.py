@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.app.test_api import CASE, token
+from tests.json_fuzz import dump, json_values, paths
 
 FUZZ = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -42,59 +43,6 @@ VALID_CASES: list[dict[str, Any]] = [
     {"procedure": "late_interest", "valid_on": "2027-01-06", "amount": 100000000,
      "due_date": "2026-12-27", "paid_on": "2027-01-06"},
 ]
-
-
-class Raw:
-    """A number literal written into the JSON text as is."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"Raw({self.text[:40]!r})"
-
-
-def dump(value: Any) -> str:
-    if isinstance(value, Raw):
-        return value.text
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)}: {dump(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(dump(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-number_literals = st.one_of(
-    st.from_regex(r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,12})?([eE][+-]?[0-9]{1,12})?",
-                  fullmatch=True),
-    st.integers(1, 6000).map(lambda n: "9" * n),
-    st.sampled_from(["100000000.000001", "10000000001", "1000000000000001", "25", "1001",
-                     "2090", "1e999999999", "1e-7", "-1"]),
-)
-texts = st.one_of(
-    st.text(max_size=12),
-    st.text(st.characters(categories=["Cc", "Cf", "Co", "Cs"]), max_size=4),
-    st.sampled_from(["2026-11-27", "2101-01-01", "transfer", "residential", "120.5", "x" * 101]),
-)
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), number_literals.map(Raw), texts),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children,
-                                                                       max_size=4),
-    max_leaves=12,
-)
-
-
-def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    found = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found.append(prefix + (k,))
-            found.extend(paths(v, prefix + (k,)))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found.append(prefix + (i,))
-            found.extend(paths(v, prefix + (i,)))
-    return found
 
 
 @st.composite
