@@ -95,6 +95,11 @@ class Config:
     RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE")
     RECEIPT_KEY_ID = _env("RECEIPT_KEY_ID", "landpay-1")
 
+    # VietQR (docs/protocols/vietqr.md): every unpaid notice carries a transfer QR code to the
+    # State Treasury collection account: the bank's acquirer id (BIN, 6 digits) and the account.
+    VIETQR_ACQUIRER_ID = _env("VIETQR_ACQUIRER_ID")
+    VIETQR_ACCOUNT = _env("VIETQR_ACCOUNT")
+
     API_TOKEN_TTL_SECONDS = 8 * 60 * 60
 
     @classmethod
@@ -107,6 +112,10 @@ class Development(Config):
     SESSION_COOKIE_SECURE = False  # served over plain HTTP on loopback
     REMEMBER_COOKIE_SECURE = False
     RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE", str(INSTANCE_DIR / "receipt-key.pem"))
+    # TEST VALUES, not a real treasury account: a well-formed BIN and account so the QR codes
+    # of development and the tests scan; production must set both.
+    VIETQR_ACQUIRER_ID = _env("VIETQR_ACQUIRER_ID", "970436")
+    VIETQR_ACCOUNT = _env("VIETQR_ACCOUNT", "0011001932418")
 
     @classmethod
     def validate(cls) -> None:
@@ -147,6 +156,8 @@ class Production(Config):
                 ("BANK_SECRET", cls.BANK_SECRET),
                 ("PORTAL_BASE_URL", cls.PORTAL_BASE_URL),
                 ("PORTAL_SECRET", cls.PORTAL_SECRET),
+                ("VIETQR_ACQUIRER_ID", cls.VIETQR_ACQUIRER_ID),
+                ("VIETQR_ACCOUNT", cls.VIETQR_ACCOUNT),
             )
             if not value
         ]

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 import qrcode
+from qrcode.image.svg import SvgPathImage
 
 from payments.errors import InvalidQRPayload
 
@@ -178,6 +179,16 @@ def parse_payload(payload: str) -> dict[str, object]:
 def qr_png(payload: str) -> bytes:
     """A PNG QR code of the payload, error correction M as banking apps expect."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=6)
+    qr.add_data(payload)
+    qr.make(fit=True)
+    buffer = io.BytesIO()
+    qr.make_image().save(buffer)
+    return buffer.getvalue()
+
+
+def qr_svg(payload: str) -> bytes:
+    """The same QR code as :func:`qr_png`, as a standalone SVG document (one path)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, image_factory=SvgPathImage)
     qr.add_data(payload)
     qr.make(fit=True)
     buffer = io.BytesIO()

@@ -53,6 +53,7 @@ from app.services.views import (
     parcel_json,
     payment_json,
     receipt_json,
+    vietqr_image,
 )
 from payments.errors import InvalidReceipt
 from payments.receipts import jwks, verify_receipt
@@ -333,6 +334,18 @@ def list_notices():
 @api_auth()
 def get_notice_(code: str):
     return jsonify(notice_json(get_notice(g.api_user, code)))
+
+
+@bp.get("/notices/<code>/vietqr.png")
+@api_auth()
+def notice_vietqr_png(code: str):
+    return vietqr_image(get_notice(g.api_user, code), "png")
+
+
+@bp.get("/notices/<code>/vietqr.svg")
+@api_auth()
+def notice_vietqr_svg(code: str):
+    return vietqr_image(get_notice(g.api_user, code), "svg")
 
 
 @bp.post("/notices/<code>/payments")

@@ -100,6 +100,15 @@ EXAMPLES: dict[tuple[str, str], dict] = {
 }
 
 
+def _image_op(summary, media_type):
+    """A GET of the notice's VietQR image: the image, or an error of the usual shape (409 once
+    nothing is left to pay). Never cached."""
+    op = _op(summary, tag="payment", errors=(401, 403, 404, 409), params=("code",))
+    op["responses"]["200"]["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    op["responses"]["200"]["headers"] = {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}
+    return op
+
+
 def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=(),
         query=(), description=None, idempotent=False):
     if idempotent:
@@ -243,6 +252,9 @@ def document() -> dict:
             "/notices": {"get": _op("Notices the user may see", tag="payment", errors=(401,))},
             "/notices/{code}": {"get": _op("One notice, each line explained", tag="payment", ok_schema=_ref("Notice"),
                                            params=("code",))},
+            "/notices/{code}/vietqr.png": {"get": _image_op("The notice's VietQR code as a PNG image", "image/png")},
+            "/notices/{code}/vietqr.svg": {"get": _image_op("The notice's VietQR code as an SVG image",
+                                                            "image/svg+xml")},
             "/notices/{code}/payments": {"post": _op("Start paying a notice at the bank; returns the redirect URL",
                                                      tag="payment", ok=201, ok_schema=_ref("Payment"),
                                                      errors=(401, 403, 404, 409, 502), idempotent=True, params=("code",))},
@@ -306,7 +318,18 @@ def document() -> dict:
                     "due_on": {"type": ["string", "null"], "format": "date",
                                "description": "Due by: the first date a part of the notice falls due; "
                                "null when nothing is due"},
+                    "vietqr": {"oneOf": [_ref("VietQR"), {"type": "null"}],
+                               "description": "While the notice is unpaid and an amount is outstanding: "
+                               "a VietQR transfer code to the treasury collection account; null otherwise"},
                     "lines": {"type": "array", "items": _ref("NoticeLine")}}},
+                "VietQR": {"type": "object", "required": ["payload", "png", "svg"], "properties": {
+                    "payload": {"type": "string", "description": "The EMVCo/NAPAS payload (dynamic): the "
+                                "outstanding amount in dong, the bank's BIN and the collection account, the "
+                                "notice code as bill number (62-01) and purpose (62-08), CRC-16 last"},
+                    "png": {"type": "string", "format": "uri-reference",
+                            "description": "The code as a PNG image (same authorisation as the notice)"},
+                    "svg": {"type": "string", "format": "uri-reference",
+                            "description": "The code as an SVG image (same authorisation as the notice)"}}},
                 "ReviewReason": {"type": "object", "required": ["code", "field", "text"], "properties": {
                     "code": {"type": "string", "examples": [
                         "declared_price_below_floor", "exemption_claimed", "levy_recorded_as_debt",

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
 from app.services import paying
 from app.services.scoping import dossiers_for, get_notice, notices_for
-from app.services.views import dossier_view, late_interest_today
+from app.services.views import dossier_view, late_interest_today, vietqr_image, vietqr_payload
 from payments.receipts import receipt_qr_png
 
 bp = Blueprint("landholder", __name__)
@@ -45,10 +45,22 @@ def notice(code: str):
     n = get_notice(current_user, code)
     view = dossier_view(n.dossier)
     return render_template("landholder/notice.html", notice=n, form=PayForm(),
-                           late_interest=late_interest_today(n),
+                           late_interest=late_interest_today(n), vietqr=vietqr_payload(n),
                            current_locale=str(get_locale()), **{
         k: v for k, v in view.items() if k not in ("notice", "notices")
     })
+
+
+@bp.get("/notices/<code>/vietqr.png")
+@role_required(Role.LANDHOLDER)
+def notice_vietqr_png(code: str):
+    return vietqr_image(get_notice(current_user, code), "png")
+
+
+@bp.get("/notices/<code>/vietqr.svg")
+@role_required(Role.LANDHOLDER)
+def notice_vietqr_svg(code: str):
+    return vietqr_image(get_notice(current_user, code), "svg")
 
 
 @bp.post("/notices/<code>/pay")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask import Response, current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.errors import Conflict
 from app.extensions import db
-from app.models import Assessment, Dossier, Notice, PaymentOrder, Receipt
+from app.models import Assessment, Dossier, Notice, NoticeStatus, PaymentOrder, Receipt
+from payments.vietqr import build_payload, qr_png, qr_svg
 
 
 def dossier_view(dossier: Dossier) -> dict:
@@ -93,7 +97,37 @@ def late_interest_today(n: Notice) -> dict | None:
             "explanation": {"vi": detail["explanation_vi"], "en": detail["explanation_en"]}}
 
 
+def vietqr_payload(n: Notice) -> str | None:
+    """The VietQR transfer payload of an unpaid notice: its outstanding amount to the treasury
+    collection account, the notice code as bill number and purpose; None when nothing is due
+    (or when VietQR is not configured)."""
+    config = current_app.config
+    bank_bin, account = config.get("VIETQR_ACQUIRER_ID"), config.get("VIETQR_ACCOUNT")
+    if n.status is not NoticeStatus.UNPAID or not bank_bin or not account:
+        return None
+    amount = n.outstanding
+    if amount <= 0:
+        return None
+    return build_payload(bank_bin=bank_bin, account=account, amount=amount, purpose=n.code,
+                         bill_number=n.code)
+
+
+def vietqr_image(n: Notice, fmt: str) -> Response:
+    """The notice's VietQR code as a PNG or SVG image; 409 when nothing is left to pay. Never
+    cached: the amount changes as the notice is paid."""
+    payload = vietqr_payload(n)
+    if payload is None:
+        raise Conflict(_("This notice has nothing left to pay."))
+    if fmt == "svg":
+        response = Response(qr_svg(payload), mimetype="image/svg+xml")
+    else:
+        response = Response(qr_png(payload), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def notice_json(n: Notice) -> dict:
+    payload = vietqr_payload(n)
     return {
         "code": n.code,
         "dossier_code": n.dossier.code,
@@ -107,6 +141,11 @@ def notice_json(n: Notice) -> dict:
         "issued_at": n.issued_at.isoformat(),
         "due_on": _date(n.due_on),
         "paid_at": n.paid_at.isoformat() if n.paid_at else None,
+        "vietqr": {
+            "payload": payload,
+            "png": url_for("api.notice_vietqr_png", code=n.code),
+            "svg": url_for("api.notice_vietqr_svg", code=n.code),
+        } if payload else None,
         "lines": [
             {
                 "obligation": line.obligation,

@@ -38,6 +38,8 @@ PAGES = {
     "/me/": ("GET", {"an", "binh", "cuong"}),
     "/me/notices/<code>": ("GET", {"binh"}),
     "/me/notices/<code>/pay": ("POST", {"binh"}),
+    "/me/notices/<code>/vietqr.png": ("GET", {"binh"}),
+    "/me/notices/<code>/vietqr.svg": ("GET", {"binh"}),
     "/me/bank-return": ("GET", {"an", "binh", "cuong"}),
     "/me/payments/<ref>": ("GET", {"binh"}),
     "/me/receipts/<number>": ("GET", {"binh"}),
@@ -63,6 +65,8 @@ API = {
     "/api/v1/notices": ("GET", ANY),
     "/api/v1/notices/<code>": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/notices/<code>/payments": ("POST", {"binh"}),
+    "/api/v1/notices/<code>/vietqr.png": ("GET", {"registry", "tax", "admin", "binh"}),
+    "/api/v1/notices/<code>/vietqr.svg": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/payments/<ref>": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/receipts/<number>": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/sync/status": ("GET", {"admin"}),
@@ -154,7 +158,10 @@ def test_pages_refuse_wrong_role_or_owner(app, paid, username):
         if _allowed(spec, username):
             # A POST without its CSRF token is refused with 400 even for the right user.
             assert status in (200, 302, 303, 400, 409), (rule, username, status)
-            if method == "GET" and rule != "/":  # the start page sends users to their portal
+            if "/vietqr." in rule:
+                # The fixture's notice is paid: its owner is told so, not refused.
+                assert status == 409, (rule, username, status)
+            elif method == "GET" and rule != "/":  # the start page sends users to their portal
                 assert status == 200, (rule, username, status)
         elif username is None and method == "POST":
             assert status == 400, (rule, status)  # refused by the CSRF check before anything else
@@ -182,6 +189,9 @@ def test_api_refuses_wrong_role_or_owner(app, paid, username):
         body = response.get_json()
         if _allowed(spec, username):
             assert status in (200, 201, 409, 422), (rule, username, status, body)
+            if "/vietqr." in rule:
+                # The fixture's notice is paid: whoever may see it is told so, not refused.
+                assert status == 409, (rule, username, status, body)
         else:
             assert status in (401, 403, 404), (rule, username, status)
             assert set(body) == {"error"} and body["error"]["code"], (rule, body)

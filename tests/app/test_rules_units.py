@@ -82,6 +82,13 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
     assert "PORTAL_BASE_URL" in str(err.value) and "PORTAL_SECRET" in str(err.value)
     monkeypatch.setattr(Production, "PORTAL_BASE_URL", "https://portal.example")
     monkeypatch.setattr(Production, "PORTAL_SECRET", "p")
+    for name in ("VIETQR_ACQUIRER_ID", "VIETQR_ACCOUNT"):
+        monkeypatch.setattr(Production, name, None)
+    with pytest.raises(ConfigError) as err:
+        Production.validate()
+    assert "VIETQR_ACQUIRER_ID" in str(err.value) and "VIETQR_ACCOUNT" in str(err.value)
+    monkeypatch.setattr(Production, "VIETQR_ACQUIRER_ID", "970436")
+    monkeypatch.setattr(Production, "VIETQR_ACCOUNT", "0011001932418")
     Production.validate()
 
 

@@ -12,6 +12,7 @@ from payments.vietqr import (
     crc16_ccitt,
     parse_payload,
     qr_png,
+    qr_svg,
     strip_diacritics,
 )
 
@@ -173,6 +174,14 @@ def test_invalid_payload_is_a_value_error():
 
 def test_qr_png():
     assert qr_png(good()).startswith(b"\x89PNG")
+
+
+def test_qr_svg():
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(qr_svg(good()))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.find("{http://www.w3.org/2000/svg}path") is not None
 
 
 purpose_text = st.text(
