@@ -1,10 +1,13 @@
 """The OpenAPI 3.1 document of API v1, built from one table of operations.
 
-The examples are the answers of the executed walk-through (docs/quickstart-api.md and
-docs/api.md): a test runs those pages against the real processes and checks that each
+The examples are the answers of the executed walk-through (README.md and the pages of
+docs/): a test runs those pages against the real processes and checks that each
 example below matches the answer the same operation gave there. ``...`` stands for a value
 that changes from run to run (a token, a code, a time): a whole value, or the rest of a
-string (``"HS..."``), or more members of an object (key ``"..."``).
+string (``"HS..."``), or more members of an object (key ``"..."``). An answer without a body
+(204) has the example ``None``; an answer that is not JSON names its ``media_type`` and its
+example is the text of the body. Every operation the walk-through calls has an example,
+except those that answer an image.
 """
 
 from __future__ import annotations
@@ -97,6 +100,65 @@ EXAMPLES: dict[tuple[str, str], dict] = {
         "request": {"token": "eyJ..."},
         "response": {"valid": True, "claims": {"receipt_id": "BL...", "total": 1500000000, "...": "..."}},
     },
+    ("/tokens/current", "delete"): {"status": 204, "response": None},
+    ("/dossiers/{code}", "get"): {
+        "status": 200,
+        "response": {"code": "HS...", "procedure": "transfer", "status": "paid", "declared_price": 90000000000,
+                     "transferor": {"full_name": "Lê Văn Cường", "citizen_id": "079070000003"},
+                     "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
+                     "assessment": {"status": "confirmed", "total": 2250000000, "...": "..."},
+                     "notice": {"code": "TB...", "status": "paid", "outstanding": 0, "...": "..."},
+                     "payments": [{"ref": "LP...", "status": "succeeded", "receipt_number": "BL...", "...": "..."}],
+                     "events": [{"id": "...", "kind": "dossier_filed", "from": None, "to": "filed",
+                                 "actor": "registry_officer", "at": "..."}, "..."],
+                     "...": "..."},
+    },
+    ("/assessments/{assessment_id}", "get"): {
+        "status": 200,
+        "response": {"id": "...", "dossier_code": "HS...", "status": "confirmed", "total": 1500000000,
+                     "valid_on": "...", "price_table_version": "HCM-2026.1", "auto_confirmed": False,
+                     "confirmed_at": "...",
+                     "review_reasons": [{"code": "total_above_auto_confirmation_ceiling", "field": "tax_office",
+                                         "text": {"vi": "...", "en": "Total above the auto-confirmation ceiling ..."}}],
+                     "lines": [{"obligation": "registration_fee", "base": 60000000000, "rate": "0.005",
+                                "amount": 300000000, "...": "..."},
+                               {"obligation": "personal_income_tax", "base": 60000000000, "rate": "0.02",
+                                "amount": 1200000000, "...": "..."}],
+                     "...": "..."},
+    },
+    ("/notices", "get"): {
+        "status": 200,
+        "response": {"items": [{"code": "TB...", "dossier_code": "HS...", "status": "paid", "payer": "Trần Thị Bình",
+                                "total": 1500000000, "outstanding": 0, "vietqr": None, "lines": "...",
+                                "...": "..."}, "..."]},
+    },
+    ("/tax/assess", "post"): {
+        "status": 200,
+        "request": {"procedure": "transfer", "valid_on": "2026-11-27", "province": "HCM",
+                    "price_table_version": "HCM-2026.1",
+                    "parcels": [{"land_type": "residential", "area_m2": "120.5", "table_price_per_m2": 50000000,
+                                 "adjustment_coefficient": "1.0"}],
+                    "declared_price": 8000000000, "relationship": None},
+        "response": {"procedure": "transfer", "price_table_version": "HCM-2026.1",
+                     "lines": [{"obligation": "registration_fee", "base": 8000000000, "rate": "0.005",
+                                "amount": 40000000, "...": "..."},
+                               {"obligation": "personal_income_tax", "base": 8000000000, "rate": "0.02",
+                                "amount": 160000000, "...": "..."}],
+                     "...": "..."},
+    },
+    ("/sync/status", "get"): {
+        "status": 200,
+        "response": {"dossiers": {"local": "...", "acknowledged": "..."},
+                     "events": {"local": "...", "acknowledged": "..."},
+                     "dead_letter": 0, "oldest_unacknowledged_at": "..."},
+    },
+    ("/sync/dead-letter", "get"): {"status": 200, "response": {"items": []}},
+    ("/openapi.json", "get"): {
+        "status": 200,
+        "response": {"openapi": "3.1.0", "info": {"title": "LandPay API", "version": "1", "...": "..."},
+                     "paths": "...", "...": "..."},
+    },
+    ("/docs", "get"): {"status": 200, "media_type": "text/html", "response": "...LandPay API v1..."},
 }
 
 
@@ -156,8 +218,11 @@ def _with_examples(paths: dict) -> dict:
         op = paths[path][method]
         if ex.get("request") is not None:
             op["requestBody"]["content"]["application/json"]["example"] = ex["request"]
+        if ex["response"] is None:  # no body (204)
+            continue
+        media_type = ex.get("media_type", "application/json")
         answer = op["responses"][str(ex["status"])]
-        answer.setdefault("content", {"application/json": {}})["application/json"]["example"] = ex["response"]
+        answer.setdefault("content", {}).setdefault(media_type, {})["example"] = ex["response"]
     return paths
 
 

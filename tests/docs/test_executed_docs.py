@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.runner import Exchange, differences, parse, run_page, shell_env
+from tests.docs.runner import Exchange, _str_matches, differences, parse, run_page, shell_env
 from tests.stack import ROOT, local_env, seed, start_local
 
 pytestmark = pytest.mark.e2e
@@ -78,18 +78,47 @@ def test_examples_answer_as_the_pages_say(running):
 
 
 def check_openapi_examples(exchanges: list[Exchange]) -> None:
-    """Each example of the OpenAPI document is an answer the examples above received."""
-    from app.api.openapi import EXAMPLES
+    """Each example of the OpenAPI document is an answer the examples above received, and
+    each operation they call has an example (but an image has none)."""
+    from app.api.openapi import EXAMPLES, document
 
     missing = []
     for (path, method), example in EXAMPLES.items():
-        pattern = re.compile("^/api/v1" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$")
-        candidates = [e for e in exchanges if e.method == method.upper() and pattern.match(e.path)
+        candidates = [e for e in exchanges if e.method == method.upper() and _pattern(path).match(e.path)
                       and e.status == example["status"]]
-        if not any(not differences(example["response"], _json(e), {}) for e in candidates):
-            detail = differences(example["response"], _json(candidates[-1]), {}) if candidates else ["never called"]
+        if not any(not _example_differences(example, e) for e in candidates):
+            detail = _example_differences(example, candidates[-1]) if candidates else ["never called"]
             missing.append(f"{method.upper()} {path} ({example['status']}): {detail}")
     assert not missing, "OpenAPI examples that no executed example answered:\n" + "\n".join(missing)
+
+    without = []
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            called = any(e.method == method.upper() and _pattern(path).match(e.path) for e in exchanges)
+            if called and (path, method) not in EXAMPLES and not _answers_an_image(operation):
+                without.append(f"{method.upper()} {path}")
+    assert not without, "Operations the pages call that have no OpenAPI example:\n" + "\n".join(without)
+
+
+def _pattern(path: str) -> re.Pattern:
+    return re.compile("^/api/v1" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+def _example_differences(example: dict, exchange: Exchange) -> list[str]:
+    if example["response"] is None:
+        return [] if not exchange.body else [f"expected no body, got {exchange.body[:200]!r}"]
+    media_type = example.get("media_type", "application/json")
+    if media_type != "application/json":
+        if not exchange.headers.get("content-type", "").startswith(media_type):
+            return [f"expected {media_type}, got {exchange.headers.get('content-type')}"]
+        return [] if _str_matches(example["response"], exchange.body) else \
+            [f"body: expected {example['response']!r}, got {exchange.body[:200]!r}"]
+    return differences(example["response"], _json(exchange), {})
+
+
+def _answers_an_image(operation: dict) -> bool:
+    content = operation["responses"].get("200", {}).get("content", {})
+    return bool(content) and all(media.startswith("image/") for media in content)
 
 
 def _json(exchange: Exchange):
