@@ -32,16 +32,17 @@ class Ctx:
     def rule(self, code: str, on: date | None = None, fld: str = "valid_on") -> Rule:
         rule = rule_for(code, on or self.case.valid_on, fld)
         self.used.setdefault(code, set()).add(rule.version)
-        if rule.unverified and not any(r.code == "rule_unverified" and r.field == rule.version
-                                       for r in self.reasons):
+        if rule.unverified:
             self.review("rule_unverified", rule.version,
                         f"quy định {rule.version} chưa được đối chiếu với văn bản gốc",
                         f"rule {rule.version} is not yet verified against the published text")
         return rule
 
     def review(self, code: str, fld: str, vi: str, en: str) -> None:
-        """Record why an officer must look at this assessment before a notice is issued."""
-        self.reasons.append(ReviewReason(code, fld, vi, en))
+        """Record why an officer must look at this assessment before a notice is issued;
+        a reason already recorded for the same input is recorded once."""
+        if not any(r.code == code and r.field == fld for r in self.reasons):
+            self.reasons.append(ReviewReason(code, fld, vi, en))
 
     def book(self) -> PriceBook:
         if self.price_book is None:

@@ -33,10 +33,9 @@ def _levy_line(ctx: Ctx, rule: Rule, i: int, parcel: Parcel, base_value: Decimal
             raise CaseError("record_as_debt", "recording the levy as a debt is allowed only "
                                               "for a first certificate")
         ctx.rule("land_use_levy_debt", fld="record_as_debt")
-        if not any(r.code == "levy_recorded_as_debt" for r in ctx.reasons):
-            ctx.review("levy_recorded_as_debt", "record_as_debt",
-                       "ghi nợ tiền sử dụng đất: cần kiểm tra điều kiện được ghi nợ",
-                       "levy recorded as a debt: the conditions must be checked")
+        ctx.review("levy_recorded_as_debt", "record_as_debt",
+                   "ghi nợ tiền sử dụng đất: cần kiểm tra điều kiện được ghi nợ",
+                   "levy recorded as a debt: the conditions must be checked")
         debt = True
         vi += "; ghi nợ tiền sử dụng đất"
         en += "; recorded as a debt"

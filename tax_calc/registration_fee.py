@@ -22,8 +22,7 @@ CLAIMED_EXEMPTIONS = frozenset({
 
 def claim_review(ctx: Ctx, exemption: str, names: tuple[str, str]) -> None:
     """Ask for an officer when an exemption rests on a claim (``CLAIMED_EXEMPTIONS``)."""
-    if exemption in CLAIMED_EXEMPTIONS and not any(
-            r.code == "exemption_claimed" and r.field == exemption for r in ctx.reasons):
+    if exemption in CLAIMED_EXEMPTIONS:
         ctx.review("exemption_claimed", exemption,
                    f"miễn theo kê khai ({names[0]}): cần kiểm tra giấy tờ",
                    f"exemption claimed ({names[1]}): the papers must be checked")
