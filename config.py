@@ -89,11 +89,19 @@ class Config:
     PORTAL_MAX_ATTEMPTS = int(_env("PORTAL_MAX_ATTEMPTS", "10"))
     PORTAL_RETRY_BASE = float(_env("PORTAL_RETRY_BASE", "30"))  # seconds; doubles per failure
     PORTAL_RETRY_MAX = float(_env("PORTAL_RETRY_MAX", "21600"))  # at most six hours apart
+    PORTAL_BATCH_SIZE = int(_env("PORTAL_BATCH_SIZE", "200"))  # events per signed request (max 1000)
+    # Delivered rows stay in the outbox (re-checked by check-portal-sync) while a landholder
+    # may still complain about the handling: 90 days, Law on Complaints 02/2011/QH13 art. 9.
+    # Then `flask archive-outbox` moves them to the archive table, kept there for good.
+    PORTAL_OUTBOX_RETENTION_DAYS = int(_env("PORTAL_OUTBOX_RETENTION_DAYS", "90"))
 
     # E-receipt signing key (Ed25519, PEM) and its key id.
     RECEIPT_SIGNING_KEY = _env("RECEIPT_SIGNING_KEY")
     RECEIPT_SIGNING_KEY_FILE = _env("RECEIPT_SIGNING_KEY_FILE")
     RECEIPT_KEY_ID = _env("RECEIPT_KEY_ID", "landpay-1")
+    # Where `flask rotate-receipt-key` keeps the private keys it makes (every app process must
+    # read it); unset: receipt-keys/ beside RECEIPT_SIGNING_KEY_FILE, or in the instance folder.
+    RECEIPT_KEY_DIR = _env("RECEIPT_KEY_DIR")
 
     # VietQR (docs/protocols/vietqr.md): every unpaid notice carries a transfer QR code to the
     # State Treasury collection account: the bank's acquirer id (BIN, 6 digits) and the account.
@@ -101,6 +109,17 @@ class Config:
     VIETQR_ACCOUNT = _env("VIETQR_ACCOUNT")
 
     API_TOKEN_TTL_SECONDS = 8 * 60 * 60
+
+    # Notifications to people (docs/notifications.md): mail through an SMTP relay, text
+    # messages through an SMS gateway's HTTP API. Unset: notifications are queued, not sent.
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = int(_env("SMTP_PORT", "25"))
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env("SMTP_STARTTLS", "") in ("1", "true", "yes")
+    MAIL_FROM = _env("MAIL_FROM", "LandPay <no-reply@landpay.invalid>")
+    SMS_GATEWAY_URL = _env("SMS_GATEWAY_URL")
+    SMS_GATEWAY_TOKEN = _env("SMS_GATEWAY_TOKEN")
 
     @classmethod
     def validate(cls) -> None:

@@ -7,6 +7,7 @@ import os
 
 from flask import Flask, abort, has_request_context, request, session
 from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 
 from config import Config, get_config
 
@@ -14,9 +15,15 @@ from config import Config, get_config
 def select_locale() -> str:
     from flask import current_app
 
-    # Vietnamese unless the user chose English in the header; the browser's language is not
-    # a choice (a public service in Vietnam speaks Vietnamese first).
-    chosen = session.get("lang") if has_request_context() else None
+    # Pages: Vietnamese unless the user chose English in the header; the browser's language
+    # is not a choice (a public service in Vietnam speaks Vietnamese first). The API has no
+    # header to click: its messages follow the client's Accept-Language, Vietnamese by default.
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        asked = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        return asked or current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -43,6 +50,9 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Shown in the user's language, as information rather than an error.
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
     from app import models  # noqa: F401  (registers the tables)
@@ -52,11 +62,19 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     login_manager.user_loader(_load_user)
     app.register_blueprint(auth_bp)
 
+    from app.accounting import bp as accounting_bp
+    from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.bank import bp as bank_bp
+    from app.contact import bp as contact_bp
+    from app.decisions import bp as decisions_bp
+    from app.help import bp as help_bp
+    from app.history import bp as history_bp
     from app.landholder import bp as landholder_bp
+    from app.pay import bp as pay_bp
     from app.public import bp as public_bp
     from app.registry import bp as registry_bp
+    from app.supervision import bp as supervision_bp
     from app.tax import bp as tax_bp
 
     app.register_blueprint(public_bp)
@@ -65,6 +83,14 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     app.register_blueprint(landholder_bp, url_prefix="/me")
     app.register_blueprint(bank_bp, url_prefix="/bank")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(pay_bp, url_prefix="/pay")
+    app.register_blueprint(accounting_bp, url_prefix="/accounting")
+    app.register_blueprint(supervision_bp, url_prefix="/supervision")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(decisions_bp, url_prefix="/decisions")
+    app.register_blueprint(help_bp, url_prefix="/help")
+    app.register_blueprint(contact_bp, url_prefix="/me")
+    app.register_blueprint(history_bp)
     csrf.exempt(bank_bp)
     csrf.exempt(api_bp)
     register_error_handlers(app)
@@ -93,6 +119,14 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
         return format_decimal(value, format="#,##0.####") + "%"
 
     @app.before_request
+    def wtforms_speaks_our_language():
+        """WTForms looks for its messages in its own catalogues, which have no Vietnamese: give
+        it ours (app/library_messages.py lists the messages it may raise)."""
+        from flask_babel import get_translations
+
+        request.wtforms_translations = get_translations()
+
+    @app.before_request
     def refuse_nul_characters():
         """No text of ours ever contains NUL; PostgreSQL refuses it, so refuse it first."""
         if "\x00" in request.path or any(
@@ -104,7 +138,7 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
             abort(400)
         if request.is_json:
             raw = request.get_data(cache=True)
-            if b"\\u0000" in raw or b"\x00" in raw:
+            if b"\\u0000" in raw or b"\x00" in raw or _lone_surrogate(raw):
                 abort(400)
 
     @app.after_request
@@ -114,20 +148,50 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self' "
-            + app.config["BANK_BASE_URL"],
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self' " + app.config["BANK_BASE_URL"],
         )
+        # Pages and answers carry personal data (or a token): no cache, shared or private,
+        # may keep them; only the static files may be cached.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
 
 
-def _load_user(user_id: str):
-    from app.extensions import db
-    from app.models import User
+def _lone_surrogate(raw: bytes) -> bool:
+    """Whether a JSON body spells a UTF-16 surrogate that is not half of a pair (``"\\ud800"``):
+    such a string cannot be stored or even encoded as UTF-8, so it is refused up front. Only
+    bodies with a ``\\u`` escape of a surrogate are parsed here."""
+    import json
+    import re
 
+    if not re.search(rb"\\u[dD][89abcdefABCDEF]", raw):
+        return False
     try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False  # not JSON, or too deep: the view's own parsing answers
+
+    def bad(item) -> bool:
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if isinstance(item, dict):
+            return any(bad(k) or bad(v) for k, v in item.items())
+        if isinstance(item, list):
+            return any(bad(v) for v in item)
+        return False
+
+    return bad(value)
+
+
+def _load_user(user_id: str):
+    from app.auth import session_user
+
+    return session_user(user_id)

@@ -16,18 +16,36 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, refused in 
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli_annual import assess_annual_tax
-    from app.cli_portal import check_portal_sync, deliver_outbox, replay_dead_letter
+    from app.cli_annual import assess_annual_rent, assess_annual_tax
+    from app.cli_history import seal_history, verify_history
+    from app.cli_keys import list_receipt_keys, revoke_receipt_key, rotate_receipt_key
+    from app.cli_money import import_statement_cmd
+    from app.cli_notify import send_notifications
+    from app.cli_portal import archive_outbox, check_portal_sync, deliver_outbox, replay_dead_letter
+    from app.cli_refunds import send_refunds
+    from app.cli_worker import worker
 
     app.cli.add_command(import_data)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(end_sessions)
+    app.cli.add_command(send_notifications)
+    app.cli.add_command(worker)
+    app.cli.add_command(seal_history)
+    app.cli.add_command(verify_history)
     app.cli.add_command(check_pending_payments)
     app.cli.add_command(purge_idempotency_keys)
     app.cli.add_command(assess_annual_tax)
+    app.cli.add_command(assess_annual_rent)
     app.cli.add_command(deliver_outbox)
     app.cli.add_command(check_portal_sync)
     app.cli.add_command(replay_dead_letter)
+    app.cli.add_command(archive_outbox)
+    app.cli.add_command(import_statement_cmd)
+    app.cli.add_command(send_refunds)
+    app.cli.add_command(rotate_receipt_key)
+    app.cli.add_command(revoke_receipt_key)
+    app.cli.add_command(list_receipt_keys)
 
 
 @click.command("import-data")
@@ -116,6 +134,23 @@ def create_user(username, full_name, role, office_code, password) -> None:
     click.echo(f"created {role} {username}")
 
 
+@click.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+def end_sessions(username: str) -> None:
+    """Log a user out everywhere: end their browser sessions and revoke their API tokens
+    (after a stolen password or device, or when they leave)."""
+    from app.auth import end_all_sessions
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    ended = end_all_sessions(user)
+    db.session.commit()
+    click.echo(f"{username}: {ended} sessions and tokens ended")
+
+
 @click.command("seed-demo")
 @click.option("--extra-parcels", default=0, show_default=True, type=click.IntRange(0, 1000),
               help="More parcels held by the demo landholder An in Quận 1 (for test runs that "
@@ -185,6 +220,12 @@ def seed_demo(extra_parcels: int) -> None:
     joint.holdings.extend([Holding(party=cuong, share_num=1, share_den=2, position=1),
                            Holding(party=hoa, share_num=1, share_den=2, position=2)])
     db.session.add_all([hoa, joint])
+    # An's garden (agricultural land) in Quận 1: the README's change of land use.
+    db.session.add(Parcel(
+        province="HCM", map_sheet="15", parcel_no="136",
+        address=f"Số 36 {(entries[0].label or entries[0].price_key).split(' (')[0]}, phường Sài Gòn, TP. Hồ Chí Minh",
+        land_type="agricultural", area_m2=Decimal("40.00"), price_key=entries[0].price_key,
+        position=entries[0].position, registry_office=registry_office, holder=an))
     for i in range(extra_parcels):
         entry = entries[i % len(entries)]
         db.session.add(Parcel(
@@ -203,9 +244,13 @@ def seed_demo(extra_parcels: int) -> None:
         ("an", an.full_name, Role.LANDHOLDER, None, an),
         ("binh", binh.full_name, Role.LANDHOLDER, None, binh),
         ("cuong", cuong.full_name, Role.LANDHOLDER, None, cuong),
+        ("accountant", "Ngô Thị Kim (Kho bạc Nhà nước TP.HCM)", Role.ACCOUNTANT, None, None),
+        ("supervisor", "Lãnh đạo UBND TP. Hồ Chí Minh", Role.SUPERVISOR, None, None),
     ]
     for username, name, role, office, party in users:
         user = User(username=username, full_name=name, role=role, office=office, party=party)
+        if role == Role.LANDHOLDER:  # their notifications land in the mail sink of `make run`
+            user.email = f"{username}@example.vn"
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
     db.session.commit()
@@ -254,6 +299,8 @@ DEMO_LOGINS = (
     ("an", "landholder", None, "079080000001", "Nguyễn Văn An: holds parcels in Quận 1, transferor"),
     ("binh", "landholder", None, "079085000002", "Trần Thị Bình: transferee, pays the notice"),
     ("cuong", "landholder", None, "079070000003", "Lê Văn Cường: holds parcels in Quận 1 and Quận 3"),
+    ("accountant", "accountant", None, None, "works the reconciliation queue (every office)"),
+    ("supervisor", "supervisor", None, None, "reads on-time figures of every office"),
     ("admin", "administrator", None, None, "sees everything"),
 )
 

@@ -1,12 +1,14 @@
 """Start every LandPay process on loopback for a local demo, print where they are, and
 stop them all on Ctrl-C or SIGTERM.
 
-The web app, the mock bank and the mock national portal are separate processes with
-separate databases, talking over HTTP exactly as they would in production; a worker
-delivers the outbox to the portal.
+The web app, the mock bank, the mock national portal and the mail sink are separate
+processes with separate state, talking over HTTP (and SMTP) exactly as they would in
+production; one worker runs every background job (``flask worker``: delivery to the portal,
+history sealing, notifications, refunds, pending payments, statements, archiving).
 
-Ports: ``LANDPAY_PORT`` (default 5000), ``MOCK_BANK_PORT`` (default 5001) and
-``MOCK_PORTAL_PORT`` (default 5002). The
+Ports: ``LANDPAY_PORT`` (default 5000), ``MOCK_BANK_PORT`` (default 5001),
+``MOCK_PORTAL_PORT`` (default 5002), ``MOCK_MAIL_PORT`` (default 5003; its SMTP port
+``MOCK_MAIL_SMTP_PORT``, default 1025). The
 instance folder (SQLite databases, development secrets, the receipt key) is
 ``LANDPAY_INSTANCE_DIR`` (default ``instance/``). Stopping: Ctrl-C in the terminal;
 ``kill <pid>`` (SIGTERM) or SIGHUP to this process or to ``make run``; when ``make run``
@@ -29,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_PORT = int(os.environ.get("LANDPAY_PORT", "5000"))
 BANK_PORT = int(os.environ.get("MOCK_BANK_PORT", "5001"))
 PORTAL_PORT = int(os.environ.get("MOCK_PORTAL_PORT", "5002"))
+MAIL_PORT = int(os.environ.get("MOCK_MAIL_PORT", "5003"))
+MAIL_SMTP_PORT = int(os.environ.get("MOCK_MAIL_SMTP_PORT", "1025"))
 
 
 class Stop(Exception):
@@ -70,6 +74,9 @@ def main() -> int:
     app_url = f"http://127.0.0.1:{APP_PORT}"
     bank_url = f"http://127.0.0.1:{BANK_PORT}"
     portal_url = f"http://127.0.0.1:{PORTAL_PORT}"
+    mail_url = f"http://127.0.0.1:{MAIL_PORT}"
+    mail_env = dict(os.environ, MOCK_MAIL_HOST="127.0.0.1", MOCK_MAIL_PORT=str(MAIL_PORT),
+                    MOCK_MAIL_SMTP_PORT=str(MAIL_SMTP_PORT))
     portal_env = dict(
         os.environ,
         MOCK_PORTAL_HOST="127.0.0.1",
@@ -85,6 +92,8 @@ def main() -> int:
         MOCK_BANK_DATABASE_URL=os.environ.get("MOCK_BANK_DATABASE_URL")
         or f"sqlite:///{INSTANCE_DIR / 'mock_bank.db'}",
         MOCK_BANK_MERCHANTS=f"LANDPAY:{bank_secret}:{app_url}/bank/notify",
+        # LandPay's VietQR collecting account: transfers to it are notified to /bank/credits.
+        MOCK_BANK_COLLECTING=f"{os.environ.get('VIETQR_ACCOUNT', '0011001932418')}:LANDPAY:{app_url}/bank/credits",
         MOCK_BANK_SECRET_KEY=os.environ.get("MOCK_BANK_SECRET_KEY") or instance_secret("mock-bank-key"),
     )
     app_env = dict(
@@ -95,6 +104,9 @@ def main() -> int:
         PUBLIC_BASE_URL=app_url,
         PORTAL_BASE_URL=portal_url,
         PORTAL_SECRET=portal_secret,
+        SMTP_HOST=os.environ.get("SMTP_HOST", "127.0.0.1"),
+        SMTP_PORT=os.environ.get("SMTP_PORT", str(MAIL_SMTP_PORT)),
+        SMS_GATEWAY_URL=os.environ.get("SMS_GATEWAY_URL", mail_url + "/api/sms"),
         FLASK_APP="app",
     )
     procs: list[subprocess.Popen] = []
@@ -106,11 +118,13 @@ def main() -> int:
             cwd=ROOT, env=app_env,
         ))
         procs.append(subprocess.Popen([python, "-m", "mock_portal"], cwd=ROOT, env=portal_env))  # noqa: S603
-        procs.append(subprocess.Popen(  # noqa: S603 - the delivery worker, one on SQLite
-            [python, "-m", "flask", "deliver-outbox", "--loop", "--sleep", "1"], cwd=ROOT, env=app_env,
+        procs.append(subprocess.Popen([python, "-m", "mock_mail"], cwd=ROOT, env=mail_env))  # noqa: S603
+        procs.append(subprocess.Popen(  # noqa: S603 - the worker: every background job (app/worker.py)
+            [python, "-m", "flask", "worker"], cwd=ROOT, env=app_env,
         ))
         wait_for(bank_url + "/", procs)
         wait_for(portal_url + "/api/figures", procs)
+        wait_for(mail_url + "/api/messages", procs)
         wait_for(app_url + "/healthz", procs)
         print()
         print("LandPay is running:")
@@ -118,6 +132,7 @@ def main() -> int:
         print(f"  API reference    {app_url}/api/v1/docs   (OpenAPI: {app_url}/api/v1/openapi.json)")
         print(f"  mock bank        {bank_url}   (a test bank: test accounts on its start page)")
         print(f"  mock portal      {portal_url}   (a test national portal: what it received)")
+        print(f"  mail sink        {mail_url}   (every mail and text message LandPay sent)")
         print(f"demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, office, citizen_id, what in DEMO_LOGINS:
             where = office or (f"citizen id {citizen_id}" if citizen_id else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,8 +20,38 @@ PG_URL = os.environ.get(
 REQUIRE_PG = os.environ.get("LANDPAY_REQUIRE_POSTGRES") == "1"
 
 
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a host other than this machine."""
+
+
+def _loopback_only(connect):
+    """Wrap ``socket.connect``: loopback and local (Unix) sockets only, so no test can depend on
+    or leak to the outside network; the processes the tests start talk over 127.0.0.1."""
+    import ipaddress
+
+    def guarded(sock, address, *args, **kwargs):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise NetworkBlocked(f"tests may only connect to loopback, not {host}")
+        return connect(sock, address, *args, **kwargs)
+
+    return guarded
+
+
+def pytest_configure(config):
+    socket.socket.connect = _loopback_only(socket.socket.connect)
+    socket.socket.connect_ex = _loopback_only(socket.socket.connect_ex)
+
+
 def worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """The name of this test process's databases; ``LANDPAY_TEST_DB_TAG`` keeps two suites
+    run at once on one PostgreSQL server apart."""
+    return os.environ.get("LANDPAY_TEST_DB_TAG", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _postgres_database(name: str) -> str:
@@ -186,6 +217,8 @@ class World:
         self.tax_officer = user("tax", Role.TAX_OFFICER, self.tax)
         self.tax_officer2 = user("tax2", Role.TAX_OFFICER, self.tax2)
         self.admin = user("admin", Role.ADMIN)
+        self.accountant = user("accountant", Role.ACCOUNTANT)
+        self.supervisor = user("supervisor", Role.SUPERVISOR)
         self.seller_user = user("an", Role.LANDHOLDER, party=self.seller)
         self.buyer_user = user("binh", Role.LANDHOLDER, party=self.buyer)
         self.stranger_user = user("cuong", Role.LANDHOLDER, party=self.stranger)

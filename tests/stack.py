@@ -55,7 +55,7 @@ class Stack:
                 p.kill()
 
 
-def start_stack(tmp: Path, database_url: str) -> Stack:
+def start_stack(tmp: Path, database_url: str, *, extra_parcels: int = 16) -> Stack:
     app_port, bank_port = free_port(), free_port()
     app_url, bank_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bank_port}"
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LANDPAY_", "MOCK_BANK_", "BANK_"))}
@@ -76,6 +76,9 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         MOCK_BANK_PORT=str(bank_port),
         MOCK_BANK_DATABASE_URL=f"sqlite:///{tmp / 'bank.db'}",
         MOCK_BANK_MERCHANTS=f"LANDPAY:{SECRET}:{app_url}/bank/notify",
+        # LandPay's VietQR collecting account (config.Development's test values).
+        MOCK_BANK_COLLECTING=f"0011001932418:LANDPAY:{app_url}/bank/credits",
+        MOCK_BANK_CREDIT_BACKOFF="0.2,0.4",
         MOCK_BANK_TEST_HOOKS="1",
         MOCK_BANK_IPN_BACKOFF="0.2,0.4",
         MOCK_BANK_IPN_DELAY="0.5",
@@ -84,7 +87,7 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
     flask = [sys.executable, "-m", "flask"]
     # Each test files its own dossier and a parcel has one open dossier at a time: seed spare
     # parcels for An.
-    for command in (["db", "upgrade"], ["seed-demo", "--extra-parcels", "16"]):
+    for command in (["db", "upgrade"], ["seed-demo", "--extra-parcels", str(extra_parcels)]):
         done = subprocess.run(flask + command, cwd=ROOT, env=app_env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
@@ -144,6 +147,8 @@ def local_env(tmp: Path, database_url: str) -> dict:
         LANDPAY_PORT=str(free_port()),
         MOCK_BANK_PORT=str(free_port()),
         MOCK_PORTAL_PORT=str(free_port()),
+        MOCK_MAIL_PORT=str(free_port()),
+        MOCK_MAIL_SMTP_PORT=str(free_port()),
     )
 
 

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "tax_calc": {"flask", "flask_sqlalchemy", "sqlalchemy", "app", "payments", "mock_bank", "requests"},
     "payments": {"app", "tax_calc", "mock_bank", "flask_sqlalchemy"},
-    "mock_bank": {"app", "tax_calc", "payments", "mock_portal"},
-    "mock_portal": {"app", "tax_calc", "payments", "mock_bank"},
+    "mock_bank": {"app", "tax_calc", "payments", "mock_portal", "mock_mail"},
+    "mock_portal": {"app", "tax_calc", "payments", "mock_bank", "mock_mail"},
+    "mock_mail": {"app", "tax_calc", "payments", "mock_bank", "mock_portal"},
 }
 
 

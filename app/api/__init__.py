@@ -7,6 +7,8 @@ never accepted here, so the API needs no CSRF token. Errors have one shape (see
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from fractions import Fraction
 from functools import wraps
 
@@ -30,13 +32,11 @@ from app.models import (
     Notice,
     Parcel,
     PaymentOrder,
-    Receipt,
     Role,
 )
 from app.services import dossiers as svc
 from app.services import paying
 from app.services.holdings import search_parcels
-from app.services.keys import receipt_signer
 from app.services.scoping import (
     assessments_for,
     dossiers_for,
@@ -52,11 +52,8 @@ from app.services.views import (
     notice_json,
     parcel_json,
     payment_json,
-    receipt_json,
     vietqr_image,
 )
-from payments.errors import InvalidReceipt
-from payments.receipts import jwks, verify_receipt
 
 bp = Blueprint("api", __name__)
 
@@ -194,7 +191,8 @@ def dossier_input(data: dict) -> svc.TransferInput:
                                    one=side, many=f"{side}s")
         elif side in data:
             single[side] = _party_input(data[side], side, errors)
-        elif f"{side}s" not in data and procedure != "change_of_use":
+        elif f"{side}s" not in data and procedure not in svc.HOLDER_PROCEDURES \
+                and not (side == "transferor" and procedure in svc.ACQUIRING_PROCEDURES):
             errors[side] = _("Give full_name and citizen_id.")
     transferors: list[svc.PartyInput] = []
     transferees: list[tuple[svc.PartyInput, Fraction]] = []
@@ -235,6 +233,13 @@ def dossier_input(data: dict) -> svc.TransferInput:
         errors["new_land_type"] = _("Must be a string or null.")
     old_price = _whole(data, "old_table_price_per_m2", errors)
     old_money = _whole(data, "old_land_money", errors)
+    for key in ("recognition_kind", "rent_mode"):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            errors[key] = _("Must be a string or null.")
+    infrastructure = _whole(data, "infrastructure_cost_per_m2", errors)
+    term_years = _whole(data, "lease_term_years", errors, minimum=1)
+    months = _whole(data, "months_extended", errors, minimum=1)
+    rent_rate = _rate(data, "rent_rate", errors)
     if errors:
         raise ValidationFailed(_("Invalid input."), fields=errors)
     return svc.TransferInput(
@@ -244,7 +249,21 @@ def dossier_input(data: dict) -> svc.TransferInput:
         transferors=tuple(transferors), transferees=tuple(transferees),
         procedure=procedure, tax_payer_clause=clause, new_land_type=new_land_type,
         old_table_price_per_m2=old_price, old_land_money=old_money,
+        recognition_kind=data.get("recognition_kind"), infrastructure_cost_per_m2=infrastructure,
+        rent_mode=data.get("rent_mode"), lease_term_years=term_years, rent_rate=rent_rate,
+        months_extended=months,
     )
+
+
+def _rate(data: dict, key: str, errors: dict) -> Decimal | None:
+    """A rate written as a decimal string such as ``"0.01"`` (never a float)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"0(\.[0-9]{1,6})?|1(\.0{1,6})?", value):
+        errors[key] = _("A fraction written as a string, such as \"0.01\" (never a float).")
+        return None
+    return Decimal(value)
 
 
 @bp.post("/dossiers")
@@ -280,7 +299,13 @@ def list_dossiers():
 @bp.get("/dossiers/<code>")
 @api_auth()
 def get_dossier_(code: str):
-    return jsonify(dossier_json(get_dossier(g.api_user, code)))
+    from app.services.decisions import can
+    from app.services.workflow import Decision
+
+    dossier = get_dossier(g.api_user, code)
+    # What this user may decide on the dossier now (docs/decisions.md).
+    allowed = [d.value for d in Decision if can(d, g.api_user, dossier)]
+    return jsonify({**dossier_json(dossier), "decisions_now": allowed})
 
 
 @bp.post("/dossiers/<code>/complete")
@@ -376,34 +401,6 @@ def get_payment(ref: str):
     return jsonify(payment_json(_payment_for(g.api_user, ref)))
 
 
-@bp.get("/receipts/<number>")
-@api_auth()
-def get_receipt(number: str):
-    receipt = db.session.scalar(
-        select(Receipt).where(
-            Receipt.number == number,
-            Receipt.notice_id.in_(notices_for(g.api_user).with_only_columns(Notice.id).scalar_subquery()),
-        )
-    )
-    if receipt is None:
-        raise NotFound(_("No such receipt."))
-    return jsonify(receipt_json(receipt))
-
-
-@bp.post("/receipts/verify")
-def verify():
-    data = json_body()
-    token = data.get("token")
-    if not isinstance(token, str) or not token.strip():
-        raise ValidationFailed(_("Invalid input."), fields={"token": _("Required.")})
-    try:
-        claims = verify_receipt(token.strip(), jwks([receipt_signer()]))
-    except InvalidReceipt as err:
-        raise ValidationFailed(_("The receipt is not valid: %(reason)s", reason=str(err)),
-                               fields={"token": str(err)}) from None
-    return jsonify({"valid": True, "claims": claims})
-
-
 @bp.post("/tax/assess")
 @api_auth()
 def assess_case():
@@ -429,34 +426,6 @@ def assess_case():
         raise ValidationFailed(_("The case cannot be assessed: %(reason)s", reason=str(err)),
                                fields={"data_file": str(err)}) from None
     return jsonify(result.to_dict())
-
-
-@bp.get("/sync/status")
-@api_auth(Role.ADMIN)
-def sync_status():
-    """How much of the dossiers and events we hold the national portal has acknowledged."""
-    from app.services.delivery import sync_status as status
-
-    return jsonify(status())
-
-
-@bp.get("/sync/dead-letter")
-@api_auth(Role.ADMIN)
-def sync_dead_letter():
-    """Events the worker gave up sending (oldest first, at most 200)."""
-    from app.services.delivery import dead_letters
-
-    return jsonify({"items": dead_letters()})
-
-
-@bp.post("/sync/dead-letter/<event_id>/replay")
-@api_auth(Role.ADMIN)
-def sync_replay(event_id: str):
-    """Put one event of the dead letter back in the delivery queue."""
-    from app.services.delivery import replay
-
-    replay(event_id[:64])
-    return jsonify({"event_id": event_id, "state": "pending"})
 
 
 @bp.get("/openapi.json")
@@ -510,3 +479,14 @@ def reference():
     schemas = [(name, pretty(schema)) for name, schema in doc["components"]["schemas"].items()]
     return render_template("api/reference.html", doc=doc, operations=operations, schemas=schemas,
                            base=doc["servers"][0]["url"])
+
+
+# The API's other areas, each in its own module, register their routes on ``bp``.
+from app.api import (  # noqa: E402,F401
+    decisions,
+    money,
+    public_pay,
+    receipts,
+    supervision,
+    sync,
+)

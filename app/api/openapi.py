@@ -12,7 +12,7 @@ except those that answer an image.
 
 from __future__ import annotations
 
-from tax_calc.parse import LAND_TYPES
+from tax_calc.parse import LAND_TYPES, LEASES, MAX_LEASE_YEARS, RECOGNITION_KINDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -95,11 +95,6 @@ EXAMPLES: dict[tuple[str, str], dict] = {
                                 "currency": "VND", "payer_name": "Trần Thị Bình", "...": "..."},
                      "...": "..."},
     },
-    ("/receipts/verify", "post"): {
-        "status": 200,
-        "request": {"token": "eyJ..."},
-        "response": {"valid": True, "claims": {"receipt_id": "BL...", "total": 1500000000, "...": "..."}},
-    },
     ("/tokens/current", "delete"): {"status": 204, "response": None},
     ("/dossiers/{code}", "get"): {
         "status": 200,
@@ -153,6 +148,9 @@ EXAMPLES: dict[tuple[str, str], dict] = {
                      "dead_letter": 0, "oldest_unacknowledged_at": "..."},
     },
     ("/sync/dead-letter", "get"): {"status": 200, "response": {"items": []}},
+    # The walk replays an event that is not in the dead letter: refused, nothing changes.
+    ("/sync/dead-letter/{event_id}/replay", "post"): {
+        "status": 404, "response": {"error": {"code": "not_found", "message": "..."}}},
     ("/openapi.json", "get"): {
         "status": 200,
         "response": {"openapi": "3.1.0", "info": {"title": "LandPay API", "version": "1", "...": "..."},
@@ -169,6 +167,39 @@ def _image_op(summary, media_type):
     op["responses"]["200"]["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
     op["responses"]["200"]["headers"] = {"Cache-Control": {"schema": {"type": "string", "const": "no-store"}}}
     return op
+
+
+#: One request of ``POST /dossiers`` per procedure (in the request schema's ``examples``).
+PROCEDURE_EXAMPLES: dict[str, dict] = {
+    "transfer": {"parcel_id": 1, "procedure": "transfer",
+                 "transferor": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"},
+                 "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"},
+                 "declared_price": 60000000000, "tax_payer_clause": "default"},
+    "gift": {"parcel_id": 1, "procedure": "gift", "relationship": "parent_child",
+             "transferor": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"},
+             "transferees": [{"full_name": "Trần Thị Bình", "citizen_id": "079085000002",
+                              "share": "1/2"},
+                             {"full_name": "Lê Văn Cường", "citizen_id": "079070000003",
+                              "share": "1/2"}]},
+    "inheritance": {"parcel_id": 1, "procedure": "inheritance",
+                    "transferor": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"},
+                    "transferee": {"full_name": "Lê Văn Cường", "citizen_id": "079070000003"}},
+    "change_of_use": {"parcel_id": 2, "procedure": "change_of_use",
+                      "new_land_type": "residential", "old_table_price_per_m2": 100000},
+    "recognition": {"parcel_id": 3, "procedure": "recognition",
+                    "recognition_kind": "without_authority_no_payment_proof",
+                    "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"}},
+    "allocation": {"parcel_id": 4, "procedure": "allocation",
+                   "infrastructure_cost_per_m2": 1000000,
+                   "transferee": {"full_name": "Lê Văn Cường", "citizen_id": "079070000003"}},
+    "lease": {"parcel_id": 5, "procedure": "lease", "rent_mode": "annual",
+              "lease_term_years": 20, "rent_rate": "0.01",
+              "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"}},
+    "lease_one_time": {"parcel_id": 6, "procedure": "lease", "rent_mode": "one_time",
+                       "lease_term_years": 50,
+                       "transferee": {"full_name": "Trần Thị Bình", "citizen_id": "079085000002"}},
+    "extension": {"parcel_id": 5, "procedure": "extension", "months_extended": 12},
+}
 
 
 def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=(),
@@ -245,7 +276,7 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _with_examples({
+        "paths": _with_examples(_with_parts({
             "/tokens": {"post": _op("Log in and get a bearer token", tag="auth", auth=False, ok=201,
                                     body={"type": "object", "required": ["username", "password"], "properties": {
                                         "username": {"type": "string"}, "password": {"type": "string"}}},
@@ -266,7 +297,7 @@ def document() -> dict:
                                    "filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]}}],
                            description="An unknown `status` is refused with 422 `validation_failed` "
                            "naming the field `status`."),
-                "post": _op("File a dossier: transfer, gift, inheritance or change of use (assessed at once)",
+                "post": _op("File a dossier of any procedure (assessed at once)",
                             tag="registry", ok=201,
                             description="Parties: `transferors` and `transferees` (each transferee with a "
                             "`share`, a string such as \"1/2\"; shares add up to 1), or the single "
@@ -275,12 +306,34 @@ def document() -> dict:
                             "pay the registration fee, the transferors the income tax), `buyer_pays_all`, "
                             "`seller_pays_all`; one notice per payer side. A change of use names no parties "
                             "(its holders pay) and needs `new_land_type` and `old_table_price_per_m2` or "
-                            "`old_land_money`.",
+                            "`old_land_money`. A recognition, an allocation or a lease grants land "
+                            "nobody holds: no transferor; the applicants (lessees) are the "
+                            "`transferee` or `transferees`, who hold the parcel on completion. "
+                            "Recognition: `recognition_kind`; the land use levy on recognition and the "
+                            "registration fee. Allocation: optional `infrastructure_cost_per_m2`; the "
+                            "levy and the registration fee. Lease: `rent_mode` (`one_time` or "
+                            "`annual`), `lease_term_years`, and for annual rent `rent_rate` (a "
+                            "string such as \"0.01\"); the notice is the one-time rent or the first "
+                            "year's rent (later years: the annual rent batch). Extension: "
+                            "`months_extended` for a parcel with a land use term; the holders pay "
+                            "the surcharge and the term moves on completion. A field of another "
+                            "procedure is refused by name. See docs/procedures.md.",
                             body={"type": "object", "required": ["parcel_id"],
+                                  "examples": list(PROCEDURE_EXAMPLES.values()),
                                   "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
                                                  "procedure": {"type": "string", "enum": [
-                                                     "transfer", "gift", "inheritance", "change_of_use"],
+                                                     "transfer", "gift", "inheritance", "change_of_use",
+                                                     "recognition", "allocation", "lease", "extension"],
                                                      "default": "transfer"},
+                                                 "recognition_kind": {"type": "string", "enum": sorted(
+                                                     RECOGNITION_KINDS)},
+                                                 "infrastructure_cost_per_m2": {"type": "integer", "minimum": 0},
+                                                 "rent_mode": {"type": "string", "enum": sorted(LEASES)},
+                                                 "lease_term_years": {"type": "integer", "minimum": 1,
+                                                                      "maximum": MAX_LEASE_YEARS},
+                                                 "rent_rate": {"type": "string",
+                                                               "pattern": "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"},
+                                                 "months_extended": {"type": "integer", "minimum": 1},
                                                  "transferors": {"type": "array", "items": party, "minItems": 1,
                                                                  "maxItems": 20},
                                                  "transferees": {"type": "array", "minItems": 1, "maxItems": 20,
@@ -328,7 +381,7 @@ def document() -> dict:
             "/receipts/verify": {"post": _op("Verify an e-receipt with the published keys", tag="receipt", auth=False,
                                              body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
                                              errors=(422,))},
-            "/sync/status": {"get": _op("National-portal sync completeness (administrators)", tag="sync",
+            "/sync/status": {"get": _op("National-portal sync completeness (administrators and supervisors)", tag="sync",
                                         ok_schema=_ref("SyncStatus"), errors=(401, 403))},
             "/sync/dead-letter": {"get": _op("Events the worker gave up sending (administrators)", tag="sync",
                                              errors=(401, 403))},
@@ -338,7 +391,7 @@ def document() -> dict:
                 query=[{"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}])},
             "/openapi.json": {"get": _op("This document (OpenAPI 3.1)", tag="reference", auth=False, errors=())},
             "/docs": {"get": _op("This document as a readable HTML page", tag="reference", auth=False, errors=())},
-        }),
+        })),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -427,6 +480,24 @@ def document() -> dict:
                     "assessment": {"oneOf": [_ref("Assessment"), {"type": "null"}]},
                     "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},
                     "events": {"type": "array", "items": {"type": "object"}}}},
+                **{name: schema for part in PARTS for name, schema in part.SCHEMAS.items()},
             },
         },
     }
+
+
+def _with_parts(paths: dict) -> dict:
+    """Add the operations of the API's other areas (each module of ``PARTS``)."""
+    for part in PARTS:
+        for path, methods in part.paths().items():
+            paths.setdefault(path, {}).update(methods)
+    return paths
+
+
+# Each area of the API describes its own operations: ``paths()`` (built with ``_op``),
+# ``SCHEMAS`` for components and ``EXAMPLES`` as above.
+from app.api.openapi_parts import decisions, money, public_pay, receipts, supervision  # noqa: E402
+
+PARTS = (money, public_pay, receipts, supervision, decisions)
+for _part in PARTS:
+    EXAMPLES.update(_part.EXAMPLES)

@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.errors import TooManyRequests, Unauthorized
 from app.extensions import db
-from app.models import ApiToken, LoginThrottle, Role, User
+from app.models import ApiToken, LoginThrottle, Role, User, UserSession
 
 bp = Blueprint("auth", __name__)
 
@@ -39,6 +39,8 @@ HOME_BY_ROLE = {
     Role.TAX_OFFICER: "tax.queue",
     Role.REGISTRY_OFFICER: "registry.inbox",
     Role.ADMIN: "registry.inbox",
+    Role.ACCOUNTANT: "accounting.index",
+    Role.SUPERVISOR: "supervision.index",
 }
 
 
@@ -138,9 +140,11 @@ def login():
         session.clear()
         if lang:
             session["lang"] = lang
-        login_user(user)
-        session.permanent = True
-        return redirect(url_for(HOME_BY_ROLE[user.role]))
+        start_session(user)
+        target = safe_next(request.args.get("next"))
+        if target and target.split("?")[0] == url_for("auth.login"):
+            target = None  # never back to the login page itself
+        return redirect(target or url_for(HOME_BY_ROLE[user.role]))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -148,6 +152,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    end_session()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -158,12 +163,75 @@ def language(lang: str):
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = lang
-    target = request.form.get("next") or "/"
-    # Only a path on this site: no scheme, no host, no backslash or control characters.
-    if (not target.startswith("/") or target.startswith("//") or "\\" in target
-            or any(ord(c) < 32 for c in target)):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or "/")
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (no scheme, no host, no backslash or control
+    characters), else None: where to go after logging in or choosing a language, never
+    somewhere an attacker chose."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 32 or ord(c) == 127 for c in target)):
+        return None
+    return target
+
+
+# --- Server-side sessions ----------------------------------------------------------------------
+
+
+def _hash_sid(sid: str) -> str:
+    return hashlib.sha256(f"session|{sid}".encode()).hexdigest()
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in with a new server-side session: the cookie holds a random id, the
+    database its hash; the session lasts as long as the cookie may."""
+    sid = secrets.token_urlsafe(32)
+    lifetime = current_app.permanent_session_lifetime
+    db.session.add(UserSession(user=user, sid_hash=_hash_sid(sid), expires_at=datetime.now(UTC) + lifetime))
+    db.session.commit()
+    login_user(user)
+    session["sid"] = sid
+    session.permanent = True
+
+
+def session_user(user_id: str) -> User | None:
+    """The user of this request's session, only while its server-side session is open
+    (Flask-Login's user loader)."""
+    sid = session.get("sid")
+    if not isinstance(sid, str) or not user_id.isdigit():
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.sid_hash == _hash_sid(sid)))
+    if (row is None or row.user_id != int(user_id) or row.ended_at is not None
+            or row.expires_at <= datetime.now(UTC)):
+        return None
+    return row.user
+
+
+def end_session() -> None:
+    """End this request's server-side session (logging out)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        row = db.session.scalar(select(UserSession).where(UserSession.sid_hash == _hash_sid(sid)))
+        if row is not None and row.ended_at is None:
+            row.ended_at = datetime.now(UTC)
+            db.session.commit()
+
+
+def end_all_sessions(user: User) -> int:
+    """End every open browser session and revoke every API token of ``user`` (after a password
+    change, or when an administrator locks them out); returns how many were ended. The caller
+    commits."""
+    now = datetime.now(UTC)
+    ended = 0
+    for row in db.session.scalars(select(UserSession).where(
+            UserSession.user_id == user.id, UserSession.ended_at.is_(None))):
+        row.ended_at = now
+        ended += 1
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))):
+        token.revoked = True
+        ended += 1
+    return ended
 
 
 def role_required(*roles: Role):

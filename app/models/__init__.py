@@ -1,9 +1,27 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.annual import AnnualTaxNotice, AnnualTaxRun
+from app.models.archive import *  # noqa: F403
+from app.models.clocks import *  # noqa: F403
+from app.models.decisions import *  # noqa: F403
+from app.models.history import *  # noqa: F403
 from app.models.idempotency import IdempotencyKey
+from app.models.keys import *  # noqa: F403
+from app.models.money import *  # noqa: F403
+from app.models.notify import *  # noqa: F403
 from app.models.payment import BankNotification, PaymentOrder, Receipt
-from app.models.people import ApiToken, LoginThrottle, Office, OfficeKind, Party, Role, User
+from app.models.people import (
+    ApiToken,
+    LoginThrottle,
+    Office,
+    OfficeKind,
+    Party,
+    Role,
+    User,
+    UserSession,
+)
+from app.models.public_pay import *  # noqa: F403
+from app.models.refunds import *  # noqa: F403
 from app.models.registry import (
     CLOSED_STATUSES,
     TAX_PAYER_CLAUSES,
@@ -34,6 +52,6 @@ __all__ = [
     "OfficeKind", "OutboxMessage", "Parcel", "Party", "PaymentOrder", "PriceEntry",
     "PriceTableVersion", "Receipt", "Role", "User",
     "AnnualTaxNotice", "AnnualTaxRun", "CLOSED_STATUSES", "Holding",
-    "IdempotencyKey",
+    "IdempotencyKey", "UserSession",
     "DossierParty", "PartyRole", "TAX_PAYER_CLAUSES",
 ]

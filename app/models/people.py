@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +21,10 @@ class Role(enum.StrEnum):
     TAX_OFFICER = "tax_officer"
     REGISTRY_OFFICER = "registry_officer"
     ADMIN = "admin"
+    #: Treasury-side staff who work the reconciliation queue (all offices, money only).
+    ACCOUNTANT = "accountant"
+    #: The city's leaders: read-only across offices, on-time figures and sync completeness.
+    SUPERVISOR = "supervisor"
 
 
 class OfficeKind(enum.StrEnum):
@@ -56,6 +62,12 @@ class User(UserMixin, db.Model):
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: How to reach the user (their contact page): where notifications go, and in which language.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    notify_by_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     office: Mapped[Office | None] = relationship()
     party: Mapped[Party | None] = relationship()
@@ -87,9 +99,10 @@ class Party(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins counted per key (a hash of the username, alone or with the client's
-    address), so guessing is slowed for every web process alike and unknown usernames are
-    treated exactly like real ones."""
+    """Failed attempts counted per key: logins (a hash of the username, alone or with the
+    client's address) and public notice look-ups (a hash of the notice code, or of the client's
+    address), so guessing is slowed for every web process alike and unknown usernames or codes
+    are treated exactly like real ones."""
 
     __tablename__ = "login_throttle"
 
@@ -112,3 +125,21 @@ class ApiToken(db.Model):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A logged-in browser session, known on the server: the cookie carries only a random id
+    whose hash is kept here, so logging out (or ending all of a user's sessions) makes a copied
+    cookie worthless at once instead of when it expires."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+

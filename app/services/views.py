@@ -201,6 +201,7 @@ def parcel_json(p, open_dossier: str | None = None) -> dict:
         "open_dossier": open_dossier,
         "id": p.id, "label": p.label, "map_sheet": p.map_sheet, "parcel_no": p.parcel_no,
         "address": p.address, "land_type": p.land_type, "area_m2": str(p.area_m2),
+        "term_ends_on": p.term_ends_on.isoformat() if p.term_ends_on else None,
         "holders": [{**party_json(h.party), "share": h.share_text,
                      "since": h.valid_from.isoformat() if h.valid_from else None,
                      "certificate_no": h.dossier.certificate_no if h.dossier else None}
@@ -229,6 +230,15 @@ def dossier_json(d: Dossier) -> dict:
         "declared_price": d.declared_price,
         "relationship": d.relationship_kind,
         "sole_residence": d.sole_residence,
+        # The procedure's own facts (null where the procedure has none): docs/procedures.md.
+        "recognition_kind": d.recognition_kind,
+        "infrastructure_cost_per_m2": d.infrastructure_cost_per_m2,
+        "rent_mode": d.rent_mode,
+        "lease_term_years": d.lease_term_years,
+        "rent_rate": format(d.rent_rate.normalize(), "f") if d.rent_rate is not None else None,
+        "months_extended": d.months_extended,
+        "old_term_end": d.old_term_end.isoformat() if d.old_term_end else None,
+        "new_term_end": d.new_term_end.isoformat() if d.new_term_end else None,
         "filed_at": d.filed_at.isoformat(),
         "valid_on": d.valid_on.isoformat(),
         "due_on": d.due_on.isoformat(),

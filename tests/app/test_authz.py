@@ -40,12 +40,42 @@ PAGES = {
     "/me/notices/<code>/pay": ("POST", {"binh"}),
     "/me/notices/<code>/vietqr.png": ("GET", {"binh"}),
     "/me/notices/<code>/vietqr.svg": ("GET", {"binh"}),
+    "/me/notices/<code>.pdf": ("GET", {"binh"}),
     "/me/bank-return": ("GET", {"an", "binh", "cuong"}),
     "/me/payments/<ref>": ("GET", {"binh"}),
     "/me/receipts/<number>": ("GET", {"binh"}),
     "/me/receipts/<number>/qr.png": ("GET", {"binh"}),
     "/me/receipts/<number>.jws": ("GET", {"binh"}),
+    "/me/receipts/<number>.pdf": ("GET", {"binh"}),
     "/bank/notify": ("POST", PUBLIC),  # signed by the bank instead
+    "/pay/": ("GET", PUBLIC),
+    "/pay/start": ("POST", PUBLIC),
+    "/pay/payments/<token>": ("GET", PUBLIC),  # by the payment's signed reference
+    "/pay/payments/<token>/receipt": ("GET", PUBLIC),
+    "/me/contact": ("GET", {"an", "binh", "cuong"}),
+    "/.well-known/landpay-history.json": ("GET", PUBLIC),
+    "/help/": ("GET", PUBLIC),
+    "/help/<topic>": ("GET", PUBLIC),
+    "/accounting/": ("GET", {"accountant", "admin"}),
+    "/accounting/items/<int:item_id>": ("GET", {"accountant", "admin"}),
+    "/accounting/items/<int:item_id>/resolve": ("POST", {"accountant", "admin"}),
+    "/bank/credits": ("POST", PUBLIC),  # signed by the bank instead
+    "/supervision/": ("GET", {"supervisor", "admin"}),
+    "/decisions/dossiers/<code>": ("GET", {"an", "binh"}),
+    "/decisions/dossiers/<code>/reject": ("POST", {"registry"}),
+    "/decisions/dossiers/<code>/return": ("POST", {"registry"}),
+    "/decisions/dossiers/<code>/papers": ("POST", {"registry", "an", "binh"}),
+    "/decisions/dossiers/<code>/withdraw": ("POST", {"an", "binh"}),
+    "/decisions/assessments/<int:assessment_id>/adjust": ("POST", {"tax"}),
+    "/decisions/adjustments/<int:adjustment_id>/approve": ("POST", {"tax"}),
+    "/supervision/late": ("GET", {"supervisor", "admin"}),
+    "/supervision/steps.csv": ("GET", {"supervisor", "admin"}),
+    "/clocks/<code>": ("GET", {"registry", "tax", "admin", "supervisor"}),
+    "/clocks/<code>/late": ("POST", {"registry", "tax"}),
+    "/clocks/<code>/apologies": ("GET", {"registry", "tax", "admin", "supervisor", "an", "binh"}),
+    "/admin/": ("GET", {"admin"}),
+    "/admin/dead-letter/replay": ("POST", {"admin"}),
+    "/admin/dead-letter/<event_id>/replay": ("POST", {"admin"}),
 }
 API = {
     "/api/v1/tokens": ("POST", PUBLIC),
@@ -54,6 +84,9 @@ API = {
     "/api/v1/openapi.json": ("GET", PUBLIC),
     "/api/v1/docs": ("GET", PUBLIC),
     "/api/v1/receipts/verify": ("POST", PUBLIC),
+    "/api/v1/public/notices/lookup": ("POST", PUBLIC),
+    "/api/v1/public/notices/<code>/payments": ("POST", PUBLIC),
+    "/api/v1/public/payments/<token>": ("GET", PUBLIC),
     "/api/v1/parcels": ("GET", {"registry", "registry2"}),
     "/api/v1/dossiers": ("GET", ANY),
     "/api/v1/dossiers/<code>": ("GET", {"registry", "tax", "admin", "an", "binh"}),
@@ -69,14 +102,27 @@ API = {
     "/api/v1/notices/<code>/vietqr.svg": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/payments/<ref>": ("GET", {"registry", "tax", "admin", "binh"}),
     "/api/v1/receipts/<number>": ("GET", {"registry", "tax", "admin", "binh"}),
-    "/api/v1/sync/status": ("GET", {"admin"}),
+    "/api/v1/receipts/<number>.pdf": ("GET", {"registry", "tax", "admin", "binh"}),
+    "/api/v1/sync/status": ("GET", {"admin", "supervisor"}),
+    "/api/v1/supervision/figures": ("GET", {"admin", "supervisor"}),
     "/api/v1/sync/dead-letter": ("GET", {"admin"}),
     "/api/v1/sync/dead-letter/<event_id>/replay": ("POST", {"admin"}),
+    "/api/v1/reconciliation/items": ("GET", {"accountant", "admin"}),
+    "/api/v1/reconciliation/items/<int:item_id>/resolve": ("POST", {"accountant", "admin"}),
+    "/api/v1/dossiers/<code>/reject": ("POST", {"registry"}),
+    "/api/v1/dossiers/<code>/withdraw": ("POST", {"an", "binh"}),
+    "/api/v1/dossiers/<code>/return": ("POST", {"registry"}),
+    "/api/v1/dossiers/<code>/papers": ("POST", {"registry", "an", "binh"}),
+    "/api/v1/assessments/<int:assessment_id>/adjust": ("POST", {"tax"}),
+    "/api/v1/adjustments/<int:adjustment_id>/approve": ("POST", {"tax"}),
 }
-USERS = ["registry", "registry2", "tax", "tax2", "admin", "an", "binh", "cuong"]
+USERS = ["registry", "registry2", "tax", "tax2", "admin", "accountant", "supervisor", "an", "binh", "cuong"]
 # Routes whose effect needs a state the shared fixture does not have; for them a permitted user
 # may get a 409 (already done) or 422, but never a 401/403/404.
-ROUTE_PARAM_NAMES = ("code", "assessment_id", "ref", "number", "lang", "filename", "event_id")
+#: Open to anyone holding a payment's signed reference (tests/pay checks them).
+SIGNED_REFERENCE = {"/pay/payments/<token>", "/pay/payments/<token>/receipt", "/api/v1/public/payments/<token>"}
+ROUTE_PARAM_NAMES = ("code", "assessment_id", "ref", "number", "lang", "filename", "event_id", "topic",
+                     "adjustment_id", "item_id")
 
 
 def norm(rule: str) -> str:
@@ -112,8 +158,23 @@ def paid(app, world):
         from app.models import OutboxMessage
 
         event_id = db.session.scalar(select(OutboxMessage.event_uid).limit(1))
+        # An adjustment above the approval threshold, waiting for a second tax officer.
+        from app.services import decisions
+
+        adjustment_id = decisions.adjust(
+            world.user("tax"), db.session.get(Assessment, assessment_id),
+            changes={"declared_price": 40_000_000_000}, reason="Price below comparable sales").id
+    # A transfer naming no notice: an open reconciliation item.
+    from app.models import ReconciliationItem
+    from tests.money.kit import credit, post_credit
+
+    post_credit(app.test_client(), credit("no notice code", 1_000))
+    with app.app_context():
+        item_id = db.session.scalar(select(ReconciliationItem.id))
     return {"code": code, "notice": notice_code, "assessment_id": assessment_id,
-            "number": receipt, "ref": ref, "lang": "en", "filename": "style.css", "event_id": event_id}
+            "number": receipt, "ref": ref, "lang": "en", "filename": "style.css", "event_id": event_id,
+            "topic": "paying",
+            "adjustment_id": adjustment_id, "item_id": item_id}
 
 
 def _start(app, user, notice):
@@ -151,7 +212,7 @@ def test_pages_refuse_wrong_role_or_owner(app, paid, username):
         if rule in ("/logout", "/bank/notify", "/language/<lang>"):
             continue
         url = _url(rule, paid)
-        if rule == "/me/bank-return":
+        if rule == "/me/bank-return" or rule in SIGNED_REFERENCE:
             continue  # needs the bank's signed parameters; covered in test_payments
         response = client.open(url, method=method, data={})
         status = response.status_code
@@ -181,7 +242,8 @@ def test_api_refuses_wrong_role_or_owner(app, paid, username):
         token = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD}).get_json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
     for rule, (method, spec) in API.items():
-        if rule in ("/api/v1/tokens", "/api/v1/tokens/current", "/api/v1/receipts/verify"):
+        if rule in ("/api/v1/tokens", "/api/v1/tokens/current", "/api/v1/receipts/verify") \
+                or rule in SIGNED_REFERENCE:
             continue
         url = _url(rule, paid)
         response = client.open(url, method=method, headers=headers, json={})

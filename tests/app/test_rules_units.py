@@ -39,6 +39,7 @@ def test_negative_days_refused():
         add_working_days(date(2026, 1, 5), -1)
 
 
+#: Every change a dossier may make (docs/architecture.md, docs/decisions.md), written out.
 ALLOWED = {
     (None, S.FILED),
     (S.FILED, S.AWAITING_CONFIRMATION),
@@ -46,6 +47,16 @@ ALLOWED = {
     (S.AWAITING_CONFIRMATION, S.AWAITING_PAYMENT),
     (S.AWAITING_PAYMENT, S.PAID),
     (S.PAID, S.COMPLETED),
+    # An adjustment that leaves more to pay on a paid dossier.
+    (S.PAID, S.AWAITING_PAYMENT),
+    # Returned for a missing paper before completion, and back where it was.
+    (S.FILED, S.RETURNED), (S.AWAITING_CONFIRMATION, S.RETURNED),
+    (S.AWAITING_PAYMENT, S.RETURNED), (S.PAID, S.RETURNED),
+    (S.RETURNED, S.FILED), (S.RETURNED, S.AWAITING_CONFIRMATION),
+    (S.RETURNED, S.AWAITING_PAYMENT), (S.RETURNED, S.PAID),
+    # Rejected by the registry or withdrawn by a landholder, from any state before completion.
+    *{(state, end) for state in (S.FILED, S.AWAITING_CONFIRMATION, S.AWAITING_PAYMENT, S.PAID, S.RETURNED)
+      for end in (S.REJECTED, S.WITHDRAWN)},
 }
 
 

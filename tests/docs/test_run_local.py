@@ -44,7 +44,7 @@ def test_run_local_stops_every_process(tmp_path, sig, to_group):
     run = start_local(tmp_path, env)
     try:
         kids = children(run.proc.pid)
-        assert len(kids) == 4, kids  # the app, the bank, the portal and the delivery worker
+        assert len(kids) == 5, kids  # the app, the bank, the portal, the mail sink and the worker
         assert requests.get(run.app_url + "/healthz", timeout=5).status_code == 200
         assert requests.get(run.bank_url + "/", timeout=5).status_code == 200
         portal = f"http://127.0.0.1:{env['MOCK_PORTAL_PORT']}"

@@ -38,9 +38,11 @@ class Api:
 def file_dossier(stack, price=60_000_000_000) -> tuple[str, str]:
     registry = Api(stack.app_url, "registry")
     parcels = registry.get("/parcels").json()["items"]
-    # A parcel of An's with no open dossier (a parcel has one open dossier at a time).
+    # A residential parcel of An's with no open dossier (a parcel has one open dossier at a
+    # time; the demo's agricultural garden is for the change of use).
     parcel = next(p for p in parcels
-                  if p["holder"]["citizen_id"] == "079080000001" and p["open_dossier"] is None)
+                  if p["holder"]["citizen_id"] == "079080000001" and p["open_dossier"] is None
+                  and p["land_type"] == "residential")
     created = registry.post("/dossiers", {
         "parcel_id": parcel["id"],
         "transferor": parcel["holder"],

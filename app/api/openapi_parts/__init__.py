@@ -1,0 +1,1 @@
+"""The OpenAPI description of each area of the API besides the core (app/api/openapi.py)."""
