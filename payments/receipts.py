@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from payments.compact import encode_compact, is_compact, verify_compact
 from payments.errors import InvalidReceipt
 
 #: The algorithm we write; RFC 8037's name.
@@ -60,9 +61,15 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
+    """Strict base64url (RFC 7515 section 2): no padding, no character outside the alphabet,
+    and zero trailing bits, so each byte string has a single spelling and a changed
+    character can never pass as the same token."""
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64url without padding")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url_encode(data) != text:
+        raise ValueError("base64url with non-zero trailing bits")
+    return data
 
 
 def generate_signing_key() -> str:
@@ -114,6 +121,14 @@ class ReceiptSigner:
     def public_jwk(self) -> dict[str, str]:
         return _public_jwk(self._key.public_key(), self.kid)
 
+    def sign_compact(self, claims: Mapping[str, Any]) -> str:
+        """The printed QR code's text for a receipt's claims (see :mod:`payments.compact`)."""
+        return encode_compact(
+            self._key, self.kid, receipt_id=claims["receipt_id"],
+            notice_code=claims["notice_code"], total=claims["total"],
+            paid_at=parse_time(claims["paid_at"]),
+        )
+
 
 def jwks(signers_or_public_jwks: Iterable[ReceiptSigner | Mapping[str, Any]]) -> dict[str, Any]:
     """The JWK set to publish: ``{"keys": [...]}`` (public keys only)."""
@@ -140,6 +155,33 @@ def _find_key(jwk_set: Mapping[str, Any], kid: str) -> Ed25519PublicKey:
         except (ValueError, binascii.Error):
             continue
     raise InvalidReceipt(InvalidReceipt.UNKNOWN_KID, f"no Ed25519 key with kid {kid!r}")
+
+
+def public_keys(jwk_set: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 keys of a JWK set by key id (for compact receipts, which name a kid)."""
+    keys = jwk_set.get("keys") if isinstance(jwk_set, Mapping) else None
+    out: dict[str, Ed25519PublicKey] = {}
+    for jwk in keys if isinstance(keys, list) else []:
+        kid = jwk.get("kid") if isinstance(jwk, Mapping) else None
+        if isinstance(kid, str) and kid and kid not in out:
+            try:
+                out[kid] = _find_key(jwk_set, kid)
+            except InvalidReceipt:
+                continue
+    return out
+
+
+def verify_any(
+    token: str, jwk_set: Mapping[str, Any], *, now: datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Verify either kind of receipt: ``("compact", claims)`` for a printed QR code's text,
+    ``("jws", claims)`` for the full signed receipt. Raises :class:`InvalidReceipt`."""
+    if is_compact(token):
+        claims = verify_compact(token, public_keys(jwk_set)).as_dict()
+        if now is not None and parse_time(claims["paid_at"]) > now + CLOCK_SKEW:
+            raise InvalidReceipt(InvalidReceipt.NOT_YET_VALID, "the receipt is dated later")
+        return "compact", claims
+    return "jws", verify_receipt(token, jwk_set, now=now)
 
 
 #: Far above any real receipt (about 1,000 characters); longer input is refused unread.
@@ -241,7 +283,11 @@ def build_receipt_claims(
             raise ValueError("line amounts are non-negative whole dong")
         if not obligation:
             raise ValueError("every line names its obligation")
-        out_lines.append({"obligation": str(obligation), "amount": amount})
+        out_line = {"obligation": str(obligation), "amount": amount}
+        if isinstance(line, Mapping):  # the line's treasury classification, when it has one
+            out_line.update({key: str(line[key]) for key in ("budget_code", "treasury_account")
+                             if line.get(key)})
+        out_lines.append(out_line)
     if not out_lines:
         raise ValueError("a receipt has at least one line")
     computed = sum(line["amount"] for line in out_lines)
@@ -271,11 +317,19 @@ def build_receipt_claims(
     return claims
 
 
-def receipt_qr_png(token: str) -> bytes:
-    """A PNG QR code holding the token (byte mode, error correction M)."""
+def receipt_qr(text: str) -> qrcode.QRCode:
+    """The QR code of a receipt text, error correction M. A compact receipt (Base45) is
+    written in alphanumeric mode, which is why it stays small; other text in byte mode."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=4)
-    qr.add_data(token.encode("ascii"))
+    qr.add_data(text if is_compact(text) else text.encode("utf-8"), optimize=0)
     qr.make(fit=True)
+    return qr
+
+
+def receipt_qr_png(text: str, *, box_size: int = 4) -> bytes:
+    """A PNG of :func:`receipt_qr`."""
+    qr = receipt_qr(text)
+    qr.box_size = box_size
     buffer = io.BytesIO()
     qr.make_image().save(buffer)
     return buffer.getvalue()

@@ -13,7 +13,8 @@ from app.auth import role_required
 from app.errors import NotFound
 from app.extensions import db
 from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
-from app.services import paying
+from app.services import documents, paying
+from app.services.refunds import refunds_of_notice, refunds_of_payment
 from app.services.scoping import dossiers_for, get_notice, notices_for
 from app.services.views import dossier_view, late_interest_today, vietqr_image, vietqr_payload
 from payments.receipts import receipt_qr_png
@@ -46,6 +47,7 @@ def notice(code: str):
     view = dossier_view(n.dossier)
     return render_template("landholder/notice.html", notice=n, form=PayForm(),
                            late_interest=late_interest_today(n), vietqr=vietqr_payload(n),
+                           refunds=refunds_of_notice(n.id),
                            current_locale=str(get_locale()), **{
         k: v for k, v in view.items() if k not in ("notice", "notices")
     })
@@ -118,14 +120,30 @@ def _own_receipt(number: str) -> Receipt:
 @role_required(Role.LANDHOLDER)
 def receipt(number: str):
     r = _own_receipt(number)
-    return render_template("landholder/receipt.html", receipt=r, notice=r.notice)
+    return render_template("landholder/receipt.html", receipt=r, notice=r.notice,
+                           refunds=refunds_of_payment(r.payment_id),
+                           verify_link=documents.verification_link(r.number))
 
 
 @bp.get("/receipts/<number>/qr.png")
 @role_required(Role.LANDHOLDER)
 def receipt_qr(number: str):
     r = _own_receipt(number)
-    return Response(receipt_qr_png(r.token), mimetype="image/png")
+    return Response(receipt_qr_png(documents.compact_code(r)), mimetype="image/png")
+
+
+@bp.get("/receipts/<number>.pdf")
+@role_required(Role.LANDHOLDER)
+def receipt_pdf(number: str):
+    r = _own_receipt(number)
+    return documents.pdf_response(documents.receipt_pdf(r), documents.pdf_filename("bien-lai", r.number))
+
+
+@bp.get("/notices/<code>.pdf")
+@role_required(Role.LANDHOLDER)
+def notice_pdf(code: str):
+    n = get_notice(current_user, code)
+    return documents.pdf_response(documents.notice_pdf(n), documents.pdf_filename("thong-bao", n.code))
 
 
 @bp.get("/receipts/<number>.jws")
