@@ -21,7 +21,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the test bank. ``config`` overrides the values read from MOCK_BANK_* variables.
 
     Keys: SECRET_KEY, DATABASE_URL, MERCHANTS (dict of Merchant or the env string), TEST_HOOKS,
-    CHECKOUT_TTL, IPN_ATTEMPTS, IPN_BACKOFF, IPN_TIMEOUT, IPN_DELAY, ENV_NAME, CLOCK.
+    CHECKOUT_TTL, IPN_ATTEMPTS, IPN_BACKOFF, IPN_TIMEOUT, IPN_DELAY, ENV_NAME, CLOCK,
+    BANK_BIN, COLLECTING (dict of Collecting or the env string), CREDIT_ATTEMPTS, CREDIT_BACKOFF,
+    CREDIT_TIMEOUT.
     """
     app = Flask(__name__, instance_relative_config=True)
     cfg = bank_config.from_env()
@@ -46,10 +48,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "sessions": make_sessionmaker(engine),
     }
 
+    from mock_bank.banking import banking, credit_hooks, seed_customers, statements
+    from mock_bank.refunds import bp as refunds_bp
     from mock_bank.views import bp, hooks
 
+    seed_customers(app.extensions["mock_bank"]["sessions"])
     app.register_blueprint(bp)
     app.register_blueprint(hooks)
+    app.register_blueprint(banking)
+    app.register_blueprint(statements)
+    app.register_blueprint(credit_hooks, name="credit_hooks")
+    app.register_blueprint(refunds_bp)
 
     def wants_json() -> bool:
         return request.path.startswith(("/api/", "/test/")) or request.path.endswith(".json")

@@ -37,3 +37,24 @@ ACCOUNTS = {
     )
 }
 DEFAULT_ACCOUNT = "9704000000000018"
+
+
+# -- the banking app's test customers (docs/protocols/bank-transfer.md, section 5) ---------------
+
+#: Every test customer signs in to the banking app with this password (test data, not a secret).
+CUSTOMER_PASSWORD = "bank-test-2026"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class TestCustomer:
+    username: str
+    name: str
+    account: str
+    balance: int  #: opening balance, whole dong
+
+
+CUSTOMERS = (
+    TestCustomer("lan", "PHAM THI LAN", "1012345678", 5_000_000_000),
+    TestCustomer("minh", "HOANG VAN MINH", "1023456789", 2_000_000_000),
+    TestCustomer("nga", "DINH THI NGA", "1034567890", 100_000),  # too little for most notices
+)

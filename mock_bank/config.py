@@ -31,6 +31,27 @@ def parse_merchants(text: str) -> dict[str, Merchant]:
     return merchants
 
 
+@dataclass(frozen=True)
+class Collecting:
+    """A merchant's collecting account: transfers to it are notified to ``credit_url``, signed
+    with the merchant's secret, and its daily statement is signed the same way."""
+
+    account: str
+    merchant_id: str
+    credit_url: str
+
+
+def parse_collecting(text: str) -> dict[str, Collecting]:
+    """``ACCOUNT:MERCHANTID:CREDIT_URL[,...]``; the URL may itself contain colons."""
+    found: dict[str, Collecting] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        pieces = entry.split(":", 2)
+        if len(pieces) != 3 or not all(pieces):
+            raise ValueError("MOCK_BANK_COLLECTING entries are ACCOUNT:MERCHANTID:CREDIT_URL")
+        found[pieces[0]] = Collecting(*pieces)
+    return found
+
+
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -50,6 +71,11 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "IPN_BACKOFF": _floats(env.get("MOCK_BANK_IPN_BACKOFF", "1,2")),
         "IPN_TIMEOUT": float(env.get("MOCK_BANK_IPN_TIMEOUT", "5")),
         "IPN_DELAY": float(env.get("MOCK_BANK_IPN_DELAY", "3")),
+        "BANK_BIN": env.get("MOCK_BANK_BIN", "970436"),
+        "COLLECTING": parse_collecting(env.get("MOCK_BANK_COLLECTING", "")),
+        "CREDIT_ATTEMPTS": int(env.get("MOCK_BANK_CREDIT_ATTEMPTS", "6")),
+        "CREDIT_BACKOFF": _floats(env.get("MOCK_BANK_CREDIT_BACKOFF", "1,2,4,8,16")),
+        "CREDIT_TIMEOUT": float(env.get("MOCK_BANK_CREDIT_TIMEOUT", "5")),
     }
 
 
@@ -62,4 +88,10 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
     merchants = config.get("MERCHANTS")
     if isinstance(merchants, str):
         config["MERCHANTS"] = parse_merchants(merchants)
+    collecting = config.get("COLLECTING")
+    if isinstance(collecting, str):
+        config["COLLECTING"] = parse_collecting(collecting)
+    for account in (config.get("COLLECTING") or {}).values():
+        if account.merchant_id not in config["MERCHANTS"]:
+            raise RuntimeError(f"collecting account {account.account}: no merchant {account.merchant_id}")
     return config

@@ -24,3 +24,31 @@ class CheckoutForm(FlaskForm):
     account = RadioField("Test account", choices=_choices(), default=DEFAULT_ACCOUNT)
     confirm = SubmitField("Pay")
     cancel = SubmitField("Cancel payment")
+
+
+# -- the banking app -----------------------------------------------------------------------------
+
+from flask_wtf.file import FileField  # noqa: E402
+from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField  # noqa: E402
+from wtforms.validators import DataRequired, NumberRange, Optional  # noqa: E402
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    submit = SubmitField("Sign in")
+
+
+class ScanForm(FlaskForm):
+    """A VietQR code, pasted as text or uploaded as a picture."""
+
+    payload = TextAreaField("VietQR payload (the text inside the code)", validators=[Optional()])
+    image = FileField("…or a picture of the QR code")
+    submit = SubmitField("Read the code")
+
+
+class ConfirmForm(FlaskForm):
+    payload = HiddenField(validators=[DataRequired()])
+    #: Only for a static code (no amount in it): the payer types the amount.
+    amount = IntegerField("Amount (dong)", validators=[Optional(), NumberRange(min=1)])
+    confirm = SubmitField("Confirm transfer")

@@ -170,7 +170,8 @@ def _existing(req: CheckoutRequest) -> Transaction | None:
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    return render_template("index.html", accounts=accounts.ACCOUNTS.values())
+    return render_template("index.html", accounts=accounts.ACCOUNTS.values(),
+                           customers=accounts.CUSTOMERS, customer_password=accounts.CUSTOMER_PASSWORD)
 
 
 @bp.get("/checkout")

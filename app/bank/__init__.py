@@ -24,3 +24,19 @@ def notify():
         db.session.rollback()
         log.exception("bank notification could not be processed")
         return jsonify(ipn_response(IpnCode.UNKNOWN))
+
+
+@bp.post("/credits")
+def credit():
+    """A credit on the collecting account (a VietQR transfer): docs/protocols/bank-transfer.md."""
+    from app.services.credits import handle_credit_notification
+    from payments.credits import CreditAnswer, answer
+
+    params = request.form.to_dict()
+    try:
+        return jsonify(handle_credit_notification(params))
+    except Exception:
+        # 99 makes the bank send it again later; nothing was recorded.
+        db.session.rollback()
+        log.exception("credit notification could not be processed")
+        return jsonify(answer(CreditAnswer.RETRY))
