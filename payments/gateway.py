@@ -1,13 +1,19 @@
 """Client of the bank gateway (docs/protocols/bank-gateway.md).
 
 The bank's notification (IPN) is the truth about a payment; the browser return is only for
-display; :meth:`BankGateway.query` asks the bank when no notification came.
+display; :meth:`BankGateway.query` asks the bank when no notification came;
+:meth:`BankGateway.refund` gives a payment's money back.
+
+The application talks to the bank through :class:`BankProvider`, one configured instance per
+application (:func:`configured_gateway`), the way payment libraries keep one provider object per
+configured backend: tests and a second bank plug in behind the same methods.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +33,13 @@ RESULT_PAID = "00"
 #: Query answer codes.
 QUERY_FOUND = "00"
 QUERY_NOT_FOUND = "91"
+#: Refund answer codes (docs/protocols/bank-gateway.md, "Refund").
+REFUND_DONE = "00"
+REFUND_NO_PAYMENT = "02"
+REFUND_TOO_MUCH = "03"
+REFUND_REF_REUSED = "94"
+#: Codes that say the request itself could not be handled: worth trying again later.
+_REFUND_RETRY = frozenset({"97", "99"})
 
 _AMOUNT_RE = re.compile(r"[1-9][0-9]{0,14}")
 _REF_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -77,6 +90,41 @@ class BankResult:
     raw: dict[str, str] = field(compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """The bank's answer to a refund, after its signature was checked."""
+
+    refund_ref: str
+    amount: int
+    succeeded: bool  #: the money went back to the payer's account (now, or on an earlier call)
+    bank_ref: str | None  #: the bank's number for the refund transaction
+    response_code: str
+    refunded_at: datetime | None
+    raw: dict[str, str] = field(compare=False, repr=False)
+
+
+class BankProvider(ABC):
+    """What the application needs of a bank. One configured instance serves the whole
+    application (see :func:`configured_gateway`)."""
+
+    @abstractmethod
+    def checkout_url(self, *, order_ref: str, amount: int, description: str, return_url: str,
+                     created_at: datetime, locale: str = "vn") -> str: ...
+
+    @abstractmethod
+    def parse_return(self, params: Mapping[str, str]) -> BankResult: ...
+
+    @abstractmethod
+    def parse_notification(self, params: Mapping[str, str]) -> BankResult: ...
+
+    @abstractmethod
+    def query(self, order_ref: str, *, now: datetime | None = None) -> BankResult | None: ...
+
+    @abstractmethod
+    def refund(self, *, refund_ref: str, order_ref: str, bank_ref: str | None, amount: int,
+               now: datetime | None = None) -> RefundResult: ...
+
+
 def format_timestamp(moment: datetime) -> str:
     """A protocol timestamp: UTC, ``YYYYMMDDhhmmss``. Naive datetimes are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -97,8 +145,9 @@ def _required(params: Mapping[str, str], name: str, pattern: re.Pattern[str]) ->
     return value
 
 
-class BankGateway:
-    """Talks to one bank for one merchant. Thread-safe as long as the session is."""
+class BankGateway(BankProvider):
+    """Talks to one bank for one merchant over the protocol of docs/protocols/bank-gateway.md.
+    Thread-safe as long as the session is."""
 
     def __init__(
         self,
@@ -273,10 +322,105 @@ class BankGateway:
         except MalformedNotification as exc:
             raise GatewayError(f"bank status query answer is malformed: {exc}") from exc
 
+    # -- refund -----------------------------------------------------------------------------
+
+    def refund(self, *, refund_ref: str, order_ref: str, bank_ref: str | None, amount: int,
+               now: datetime | None = None) -> RefundResult:
+        """Ask the bank to return ``amount`` dong of the paid order ``order_ref`` to the payer.
+
+        ``refund_ref`` is our refund's own reference and the bank's idempotency key: the same
+        reference sent again (a retry after a timeout) returns the first answer and never
+        moves money twice. A refusal (no such paid order, more than is left to refund, the
+        reference reused for another refund) comes back as ``succeeded=False`` with its code.
+        Raises GatewayError when the bank cannot be reached or could not handle the request
+        (worth trying again later), SignatureError when its answer is not signed with our
+        secret.
+        """
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError("amount must be a positive whole number of dong")
+        if not _AMOUNT_RE.fullmatch(str(amount)):
+            raise ValueError("amount is too large")
+        for name, value in (("refund_ref", refund_ref), ("order_ref", order_ref)):
+            if not _REF_RE.fullmatch(value):
+                raise ValueError(f"{name} must match [A-Za-z0-9_-]{{1,64}}")
+        params = {
+            "lp_version": PROTOCOL_VERSION,
+            "lp_command": "refund",
+            "lp_merchant_id": self.merchant_id,
+            "lp_refund_ref": refund_ref,
+            "lp_order_ref": order_ref,
+            "lp_amount": str(amount),
+            "lp_request_date": format_timestamp(now or datetime.now(UTC)),
+        }
+        if bank_ref:
+            params["lp_transaction_no"] = bank_ref
+        try:
+            response = self.session.post(
+                f"{self.base_url}/api/refund", data=signed(params, self._secret), timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise GatewayError(f"bank refund failed: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise GatewayError(f"bank refund answered HTTP {response.status_code}")
+        try:
+            body: Any = response.json()
+        except ValueError as exc:
+            raise GatewayError("bank refund answered something that is not JSON") from exc
+        if not isinstance(body, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in body.items()
+        ):
+            raise GatewayError("bank refund answer is not an object of strings")
+        code = body.get("lp_response_code")
+        if not isinstance(code, str) or not _CODE_RE.fullmatch(code) or code in _REFUND_RETRY:
+            raise GatewayError(f"bank could not handle the refund (code {code!r})")
+        if not verify_params(body, self._secret):
+            raise SignatureError("the bank's refund answer is not signed with our secret")
+        if body.get("lp_refund_ref") != refund_ref or body.get("lp_merchant_id") != self.merchant_id:
+            raise GatewayError("bank answered about another refund")
+        succeeded = code == REFUND_DONE
+        try:
+            answered = int(_required(body, "lp_amount", _AMOUNT_RE))
+            refund_no = body.get("lp_refund_transaction_no") or None
+            if refund_no is not None and not _REF_RE.fullmatch(refund_no):
+                raise MalformedNotification("malformed field lp_refund_transaction_no")
+            refunded_at = parse_timestamp(body["lp_refund_date"]) if succeeded else None
+        except (MalformedNotification, KeyError, ValueError) as exc:
+            raise GatewayError(f"bank refund answer is malformed: {exc}") from exc
+        if succeeded and refund_no is None:
+            raise GatewayError("bank refund answer lacks lp_refund_transaction_no")
+        return RefundResult(refund_ref=refund_ref, amount=answered, succeeded=succeeded,
+                            bank_ref=refund_no, response_code=code, refunded_at=refunded_at,
+                            raw=body)
+
+
+#: Where the application keeps its one bank client (``app.extensions``).
+EXTENSION_KEY = "landpay.bank"
+
+
+def gateway_from_config(config: Mapping[str, Any]) -> BankGateway:
+    """The bank client that the configuration (BANK_BASE_URL, BANK_MERCHANT_ID, BANK_SECRET,
+    BANK_TIMEOUT) describes."""
+    return BankGateway(config["BANK_BASE_URL"], config["BANK_MERCHANT_ID"], config["BANK_SECRET"],
+                       timeout=config.get("BANK_TIMEOUT", 5.0))
+
+
+def configured_gateway(app: Any) -> BankProvider:
+    """The application's one bank client, built from its configuration on first use and kept
+    in ``app.extensions`` (connections are reused; the secret is read once). An application
+    may install another :class:`BankProvider` there before first use."""
+    provider = app.extensions.get(EXTENSION_KEY)
+    if provider is None:
+        provider = app.extensions.setdefault(EXTENSION_KEY, gateway_from_config(app.config))
+    return provider
+
 
 __all__ = [
     "BankGateway",
+    "BankProvider",
     "BankResult",
+    "RefundResult",
+    "configured_gateway",
+    "gateway_from_config",
     "IpnCode",
     "SIGNATURE_FIELD",
     "format_timestamp",

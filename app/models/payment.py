@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import BigId, Money, UTCDateTime, utcnow
-from app.models.people import User
+from app.models.people import Party, User
 from app.models.tax import Notice
 from payments.states import PaymentStatus
 
@@ -51,9 +51,17 @@ class PaymentOrder(db.Model):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The bank took this payment after the notice was already paid: to be refunded.
     needs_refund: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the money came: 'card' (the bank's checkout page) or 'transfer' (VietQR, matched
+    #: from the bank's credit notification or statement).
+    channel: Mapped[str] = mapped_column(String(10), default="card", server_default="card")
+    #: Paid without an account (the public /pay page): the name the paying person gave, and
+    #: the party of the notice's side they named by citizen id, for the receipt.
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    paid_for_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
 
     notice: Mapped[Notice] = relationship()
     created_by: Mapped[User | None] = relationship()
+    paid_for: Mapped[Party | None] = relationship()
     receipt: Mapped[Receipt | None] = relationship(back_populates="payment", uselist=False)
 
 

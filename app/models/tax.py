@@ -64,6 +64,8 @@ class PriceEntry(db.Model):
 class AssessmentStatus(enum.StrEnum):
     PENDING = "pending"  # waits for a tax officer
     CONFIRMED = "confirmed"
+    #: Replaced by a newer version after a tax officer's adjustment (kept as it was).
+    SUPERSEDED = "superseded"
 
 
 class Assessment(db.Model):
@@ -88,6 +90,10 @@ class Assessment(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     auto_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: 1 for the first assessment of a dossier; an adjustment adds the next version and
+    #: keeps this one (``supersedes_id`` names the version it replaced).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
 
     dossier: Mapped[Dossier] = relationship()
     confirmed_by: Mapped[User | None] = relationship()
@@ -122,6 +128,9 @@ class AssessmentLine(db.Model):
 class NoticeStatus(enum.StrEnum):
     UNPAID = "unpaid"
     PAID = "paid"
+    #: Closed by a decision (rejection, withdrawal, adjustment): nothing is owed on it; what
+    #: was paid was refunded or counted on the notice that replaces it.
+    CANCELLED = "cancelled"
 
 
 class Notice(db.Model):
@@ -146,6 +155,8 @@ class Notice(db.Model):
     #: "Due by": the first date a part of the notice falls due (None when nothing is due).
     due_on: Mapped[date | None] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The notice this one corrects (after an adjustment), if any.
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
 
     dossier: Mapped[Dossier] = relationship()
     assessment: Mapped[Assessment] = relationship()
@@ -157,6 +168,12 @@ class Notice(db.Model):
     @property
     def outstanding(self) -> int:
         return sum(line.outstanding for line in self.lines)
+
+    def refresh_status(self) -> None:
+        """A notice's status follows from what is outstanding (a cancelled notice stays so:
+        what it still shows as outstanding is no longer owed)."""
+        if self.status is not NoticeStatus.CANCELLED:
+            self.status = NoticeStatus.PAID if self.outstanding <= 0 else NoticeStatus.UNPAID
 
 
 class NoticeLine(db.Model):
@@ -181,6 +198,10 @@ class NoticeLine(db.Model):
     #: For a line with no assessment line (late interest): what the rules engine said of it,
     #: ``{"base", "rate", "legal_basis", "rule_version", "explanation_vi", "explanation_en"}``.
     detail: Mapped[dict | None] = mapped_column(JSON)
+    #: The State budget classification (chapter-sub-item) and the collecting treasury account,
+    #: fixed at issuance from app.services.treasury (None: the table had no entry).
+    budget_code: Mapped[str | None] = mapped_column(String(20))
+    treasury_account: Mapped[str | None] = mapped_column(String(120))
 
     notice: Mapped[Notice] = relationship(back_populates="lines")
     assessment_line: Mapped[AssessmentLine | None] = relationship()

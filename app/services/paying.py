@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,27 +29,27 @@ from app.models import (
     Notice,
     NoticeLine,
     NoticeStatus,
+    Party,
     PaymentOrder,
     Receipt,
     Role,
     User,
 )
-from app.services import workflow
+from app.models.refunds import PaymentLine
+from app.services import treasury, workflow
 from app.services.keys import receipt_signer
 from payments.errors import GatewayError, MalformedNotification, SignatureError
-from payments.gateway import BankGateway, BankResult, IpnCode, ipn_response
+from payments.gateway import BankGateway, BankResult, IpnCode, configured_gateway, ipn_response
 from payments.ipn import decide_notification
 from payments.receipts import build_receipt_claims
-from payments.states import PaymentStatus, check_transition
+from payments.states import PaymentStatus, move
 
 log = logging.getLogger(__name__)
 
 
 def gateway() -> BankGateway:
-    cfg = current_app.config
-    return BankGateway(
-        cfg["BANK_BASE_URL"], cfg["BANK_MERCHANT_ID"], cfg["BANK_SECRET"], timeout=cfg["BANK_TIMEOUT"]
-    )
+    """The application's one configured bank client (payments.gateway.configured_gateway)."""
+    return configured_gateway(current_app)
 
 
 def _order_ref() -> str:
@@ -169,8 +170,7 @@ def _apply_query(order: PaymentOrder, result: BankResult | None, *, actor_label:
         if order.status is PaymentStatus.STARTED:
             # The payer never confirmed at the bank. Expired, not cancelled: should the bank
             # still take the money on that old page, the late success is recorded, not lost.
-            check_transition(order.status, PaymentStatus.EXPIRED)
-            order.status = PaymentStatus.EXPIRED
+            move(order, PaymentStatus.EXPIRED)
             order.finished_at = datetime.now(UTC)
             return f"{order.ref}: not at the bank, expired"
         return f"{order.ref}: not at the bank"
@@ -186,9 +186,17 @@ def _apply_query(order: PaymentOrder, result: BankResult | None, *, actor_label:
     return f"{order.ref}: already {order.status.value}"
 
 
-def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
-    """Create a payment order for the notice's outstanding amount; return it and the bank URL."""
-    if user.role is not Role.LANDHOLDER:
+def start_payment(user: User | None, notice: Notice, *, payer_name: str | None = None,
+                  paid_for: Party | None = None,
+                  return_url: Callable[[PaymentOrder], str] | None = None) -> tuple[PaymentOrder, str]:
+    """Create a payment order for the notice's outstanding amount; return it and the bank URL.
+
+    Without a user (anyone may pay, app/services/public_pay.py) the order keeps the paying
+    person's name and the party paid for, and the bank sends the browser to ``return_url``."""
+    if user is None:
+        if not payer_name or paid_for is None:
+            raise Forbidden(_("Only a landholder pays a notice."))
+    elif user.role is not Role.LANDHOLDER:
         raise Forbidden(_("Only a landholder pays a notice."))
     # An earlier attempt may have been paid at the bank: ask before paying again.
     settle(unsettled_orders(notice_id=notice.id))
@@ -207,11 +215,13 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
         created_by=user,
         created_at=now,
         open_until=now + OPEN_WINDOW,
+        payer_name=payer_name if user is None else None,
+        paid_for=paid_for if user is None else None,
     )
     db.session.add(order)
     db.session.flush()
     workflow.record(
-        notice.dossier, "payment_started", actor=user,
+        notice.dossier, "payment_started", actor=user, actor_label=None if user else "public-payer",
         data={"notice_code": notice.code, "order_ref": order.ref, "amount": order.amount,
               "late_interest": interest},
     )
@@ -219,7 +229,8 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
         order_ref=order.ref,
         amount=order.amount,
         description=f"Thanh toan thong bao {notice.code}",
-        return_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("landholder.bank_return"),
+        return_url=return_url(order) if return_url else
+        current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("landholder.bank_return"),
         created_at=order.created_at,
         locale="en" if str(get_locale()) == "en" else "vn",
     )
@@ -230,13 +241,12 @@ def start_payment(user: User, notice: Notice) -> tuple[PaymentOrder, str]:
 def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None:
     """Move a locked, non-final order to its final state and, on success, pay the notice."""
     new = PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED
-    check_transition(order.status, new)
     notice = order.notice
     dossier = notice.dossier
     # Read before any change, so no half-changed order is flushed early.
     already_paid = result.succeeded and notice.outstanding <= 0
+    move(order, new)
     order.needs_refund = already_paid
-    order.status = new
     order.bank_ref = result.bank_ref
     order.response_code = result.response_code
     order.finished_at = result.paid_at or datetime.now(UTC)
@@ -259,20 +269,22 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     if order.late_interest:
         # The interest the order included, for the day it was made: its own line, paid.
         interest = min(order.late_interest, remaining)
-        notice.lines.append(NoticeLine(
+        interest_line = NoticeLine(
             obligation="late_interest", amount=interest, paid=interest, refunded=0,
             installments=[],
             detail=late_interest_detail(late_interest_lines(notice, local_day(order.created_at))),
-        ))
+        )
+        treasury.stamp(interest_line, dossier.parcel.province)
+        notice.lines.append(interest_line)
         notice.total += interest
         remaining -= interest
-        shares.append({"obligation": "late_interest", "amount": interest})
+        shares.append(_share(order, interest_line, interest))
     for line in notice.lines:
         share = min(line.outstanding, remaining)
         line.paid += share
         remaining -= share
         if share:
-            shares.append({"obligation": line.obligation, "amount": share})
+            shares.append(_share(order, line, share))
     if remaining > 0:
         # More than the notice owed: keep the trace; the surplus is for refund.
         log.warning("payment %s exceeds what notice %s owed by %s dong", order.ref, notice.code, remaining)
@@ -280,7 +292,7 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
             dossier, "overpayment_received", actor_label=actor_label,
             data={"order_ref": order.ref, "surplus": remaining},
         )
-    notice.status = NoticeStatus.PAID if notice.outstanding == 0 else NoticeStatus.UNPAID
+    notice.refresh_status()
     notice.paid_at = order.finished_at
     db.session.flush()
     _issue_receipt(order, shares)
@@ -293,6 +305,27 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
         )
 
 
+def lock_notice(notice_id: int) -> Notice:
+    """The notice, row-locked: other use cases that pay a notice take this lock first too."""
+    return _lock_notice(notice_id)
+
+
+def record_bank_success(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None:
+    """Pay the (locked) notice with money the bank reports taken by another channel than the
+    checkout page (a VietQR transfer): the same lines, receipt and dossier step as a card
+    payment. The caller holds the notice's lock and commits."""
+    if not result.succeeded:
+        raise ValueError("only a success pays a notice")
+    _apply(order, result, actor_label=actor_label)
+
+
+def _share(order: PaymentOrder, line: NoticeLine, amount: int) -> dict:
+    """Record what the payment settled of one line (its own row), and the receipt's line."""
+    db.session.add(PaymentLine(payment=order, notice_line=line, amount=amount))
+    return {"obligation": line.obligation, "amount": amount, "budget_code": line.budget_code,
+            "treasury_account": line.treasury_account}
+
+
 def _all_notices_paid(dossier_id: int) -> bool:
     """Whether every notice of the dossier is paid, read under the dossier's row lock (taken
     after the notice and its orders): two payers paying the last two notices at once wait
@@ -302,7 +335,8 @@ def _all_notices_paid(dossier_id: int) -> bool:
     statuses = db.session.scalars(
         select(Notice.status).where(Notice.dossier_id == dossier_id)
         .execution_options(populate_existing=True)).all()
-    return all(status is NoticeStatus.PAID for status in statuses)
+    # A notice cancelled by a decision (replaced, or its dossier ended) is owed by nobody.
+    return all(status in (NoticeStatus.PAID, NoticeStatus.CANCELLED) for status in statuses)
 
 
 def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
@@ -312,20 +346,23 @@ def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
     # Who paid: the landholder who made the order (for whom: the notice's side).
     paid_by = order.created_by.party if order.created_by and order.created_by.party \
         else notice.payer
+    # Paid without an account: the name the paying person gave.
+    payer_name = order.payer_name or paid_by.full_name
     claims = build_receipt_claims(
         receipt_id=number,
         payment_id=str(order.id),
         order_ref=order.ref,
         notice_code=notice.code,
         dossier_code=notice.dossier.code,
-        payer_name=paid_by.full_name,
+        payer_name=payer_name,
         paid_for=[p.party.full_name for p in notice.dossier.parties_in(notice.payer_role)],
         parties={"procedure": notice.dossier.procedure,
                  "transferors": [p.full_name for p in notice.dossier.transferors],
                  "transferees": [p.full_name for p in notice.dossier.transferees],
                  "holders": [p.full_name for p in notice.dossier.holders]},
         lines=shares,
-        total=order.amount,
+        # What settled the notice's lines; an overpayment's surplus is refunded, not receipted.
+        total=sum(share["amount"] for share in shares),
         bank_ref=order.bank_ref,
         paid_at=order.finished_at,
         issued_at=datetime.now(UTC),
@@ -416,7 +453,7 @@ def handle_notification(params: dict[str, str]) -> dict:
         _apply(order, result, actor_label="bank")
         detail = f"order {order.ref} -> {order.status.value}"
     elif (order is not None and result is not None and result.succeeded
-          and order.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)):
+          and order.status is PaymentStatus.FAILED):
         # The bank says it took money for an order we hold as failed: never silently dropped.
         detail = f"success reported for {order.status.value} order {order.ref}: to reconcile"
         log.warning("bank reports payment %s succeeded but it is %s", order.ref, order.status.value)
