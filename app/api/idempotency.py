@@ -5,14 +5,15 @@ key of its own choosing with it. The first request with a key runs; every later 
 same key and the same request gets the first answer again (same status and body, with
 ``Idempotent-Replayed: true``) instead of creating a second thing. The rules:
 
-* a key is 1 to 255 printable ASCII characters, and belongs to the user who sent it;
+* a key is 1 to 255 printable ASCII characters, and belongs to the user who sent it; a key
+  sent without an account (the public payment API) belongs to the notice it was sent for;
 * the same key with another request (method, path or body) is refused: 422
   ``idempotency_key_reused``;
 * while the first request runs, another with its key is answered 409
   ``request_in_progress`` at once (with ``Retry-After``) rather than waiting: the key's row is
   inserted and committed before the request runs, so concurrent requests act once;
-* an answer below 500 is kept for 24 hours; a 5xx answer or an unexpected error frees the key,
-  so a retry runs the request again;
+* an answer below 500 is kept for 24 hours; a 5xx answer, a 429 (too many attempts: nothing
+  was done) or an unexpected error frees the key, so a retry runs the request again;
 * keys are optional.
 """
 
@@ -77,7 +78,17 @@ def _replay(row: IdempotencyKey) -> Response:
     return response
 
 
-def _claim(user_id: int, key: str, print_: str) -> IdempotencyKey | Response:
+def _owner(key: str) -> tuple[int | None, str]:
+    """Whose key this is: the user's; or, for a caller without an account, the notice code's
+    (the key stored is a hash of both, so strangers' keys for other notices never meet)."""
+    user = getattr(g, "api_user", None)
+    if user is not None:
+        return user.id, key
+    code = str((request.view_args or {}).get("code", "")).strip().upper()
+    return None, hashlib.sha256(f"anonymous|{request.endpoint}|{code}|{key}".encode()).hexdigest()
+
+
+def _claim(user_id: int | None, key: str, print_: str) -> IdempotencyKey | Response:
     """Insert the key as in progress in a transaction of its own; or the earlier answer."""
     db.session.commit()  # end the authentication's read, so the claim is its own transaction
     now = datetime.now(UTC)
@@ -91,7 +102,9 @@ def _claim(user_id: int, key: str, print_: str) -> IdempotencyKey | Response:
         except IntegrityError:
             db.session.rollback()
         earlier = db.session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+            select(IdempotencyKey).where(
+                IdempotencyKey.user_id.is_(None) if user_id is None else IdempotencyKey.user_id == user_id,
+                IdempotencyKey.key == key)
         )
         if earlier is None:  # freed meanwhile: try again
             continue
@@ -117,7 +130,8 @@ def _release(row_id: int) -> None:
 
 
 def idempotent(view):
-    """Make a creating API view honour ``Idempotency-Key``; put it under ``api_auth``."""
+    """Make a creating API view honour ``Idempotency-Key``; put it under ``api_auth`` (or use
+    it alone on a public view with a ``code`` in its path)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -128,7 +142,7 @@ def idempotent(view):
             raise ValidationFailed(_("Invalid input."),
                                    fields={HEADER: _("1 to 255 printable ASCII characters.")})
         try:
-            claimed = _claim(g.api_user.id, key, fingerprint())
+            claimed = _claim(*_owner(key), fingerprint())
         except InProgress as err:
             db.session.rollback()
             answer = make_response(error_response(err.status, err.code, err.message))
@@ -140,7 +154,7 @@ def idempotent(view):
         try:
             response = view(*args, **kwargs)
         except AppError as err:
-            if err.status >= 500:
+            if err.status >= 500 or err.status == 429:
                 _release(row_id)
                 raise
             db.session.rollback()
@@ -149,7 +163,7 @@ def idempotent(view):
             _release(row_id)
             raise
         response = make_response(response)
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code == 429:
             _release(row_id)
             return response
         row = db.session.get(IdempotencyKey, row_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -18,10 +18,14 @@ class IdempotencyKey(db.Model):
         # One row per key and user: the row inserted first wins, concurrent ones see it.
         UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
         Index("ix_idempotency_keys_expires_at", "expires_at"),
+        Index("uq_idempotency_keys_anonymous_key", "key", unique=True,
+              sqlite_where=text("user_id IS NULL"), postgresql_where=text("user_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: None for a caller without an account (the public payment API): ``key`` is then a
+    #: hash of the client's key and the notice code, unique among such rows.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     #: SHA-256 (hex) of the method, the path and the canonical body of the first request.
     fingerprint: Mapped[str] = mapped_column(String(64))
