@@ -26,3 +26,21 @@ def assess_annual_tax(year: int, province: str | None, batch_size: int, progress
         raise click.ClickException(str(err)) from err
     for line in summary.lines():
         click.echo(line)
+
+
+@click.command("assess-annual-rent")
+@click.option("--year", type=int, required=True, help="Rent year, e.g. 2027.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar.")
+@with_appcontext
+def assess_annual_rent(year: int, progress: bool) -> None:
+    """Issue the year's rent notice of every lease with annual rent, to the parcel's holders
+    on record. Safe to re-run: a lease's notice for a year is issued once."""
+    from app.services.annual_tax import AnnualTaxError, run_annual_rent
+
+    try:
+        summary = run_annual_rent(year, progress=progress)
+    except AnnualTaxError as err:
+        raise click.ClickException(str(err)) from err
+    for line in summary.lines():
+        click.echo(line)

@@ -1,5 +1,6 @@
 """The annual non-agricultural land use tax: one notice per residential parcel and year,
-and a record of each batch run that assessed them."""
+and a record of each batch run that assessed them. Land leases, and the notice of each year
+of a lease with annual rent."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import BigId, Money, UTCDateTime, utcnow
 from app.models.people import Party
-from app.models.registry import Parcel
+from app.models.registry import Dossier, Parcel
+
+__all__ = ["AnnualTaxNotice", "AnnualTaxRun", "Lease", "LeaseRentYear", "annual_notice_code"]
 
 
 def annual_notice_code(tax_year: int, parcel_id: int) -> str:
@@ -77,3 +80,43 @@ class AnnualTaxRun(db.Model):
     #: Price table version label per province, e.g. {"HCM": "HCM-2026.1"}.
     price_table_versions: Mapped[dict] = mapped_column(JSON, default=dict)
     rule_version: Mapped[str] = mapped_column(String(60))
+
+
+class Lease(db.Model):
+    """A lease of State land, recorded when its dossier is completed. The lessee is whoever
+    holds the parcel (its holdings); with annual rent each year's rent is a notice
+    (``LeaseRentYear``) to the holders on record."""
+
+    __tablename__ = "leases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), index=True)
+    #: The completed lease dossier (one lease per dossier).
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
+    #: ``one_time`` or ``annual``.
+    rent_mode: Mapped[str] = mapped_column(String(10))
+    #: The province's annual rate as a fraction (annual rent only).
+    rent_rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 6))
+    term_years: Mapped[int]
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    parcel: Mapped[Parcel] = relationship()
+    dossier: Mapped[Dossier] = relationship()
+
+
+class LeaseRentYear(db.Model):
+    """The annual rent of one lease for one year, issued as a notice. The first year's rent is
+    the lease dossier's own notice; later years are issued by the annual rent batch."""
+
+    __tablename__ = "lease_rent_years"
+    #: One notice per lease and year: what makes the batch safe to re-run.
+    __table_args__ = (UniqueConstraint("lease_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id"))
+    year: Mapped[int]
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lease: Mapped[Lease] = relationship()

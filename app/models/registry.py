@@ -51,6 +51,9 @@ class Parcel(db.Model):
     price_key: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=1)
     registry_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    #: The last day of the land use term (a lease's or an allocation's); None for land used
+    #: without a term limit. A lease sets it on completion, an extension moves it.
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
 
     registry_office: Mapped[Office] = relationship()
     holdings: Mapped[list[Holding]] = relationship(
@@ -142,11 +145,15 @@ class DossierStatus(enum.StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"  # notice issued
     PAID = "paid"  # proof of payment received
     COMPLETED = "completed"  # registry finished the dossier
+    RETURNED = "returned"  # returned to the landholder for a missing paper (agency clock paused)
+    REJECTED = "rejected"  # refused by the registry on a legal ground (closed)
+    WITHDRAWN = "withdrawn"  # withdrawn by a landholder before completion (closed)
 
 
 #: States in which a dossier is over; in any other it is open. At most one open dossier per
 #: parcel (they all change its holders), enforced by a partial unique index.
-CLOSED_STATUSES = frozenset({DossierStatus.COMPLETED})
+CLOSED_STATUSES = frozenset({DossierStatus.COMPLETED, DossierStatus.REJECTED,
+                             DossierStatus.WITHDRAWN})
 _OPEN = "status NOT IN ({})".format(", ".join(f"'{s.name}'" for s in sorted(CLOSED_STATUSES)))
 
 
@@ -178,6 +185,20 @@ class Dossier(db.Model):
     old_land_type: Mapped[str | None] = mapped_column(String(40))
     old_table_price_per_m2: Mapped[int | None] = mapped_column(Money)
     old_land_money: Mapped[int | None] = mapped_column(Money)
+    #: Recognition: which case of the levy on recognition applies (``tax_calc``'s
+    #: ``recognition_kind``). Allocation: the infrastructure cost per m2 the transfer form shows.
+    recognition_kind: Mapped[str | None] = mapped_column(String(50))
+    infrastructure_cost_per_m2: Mapped[int | None] = mapped_column(Money)
+    #: A lease: ``one_time`` or ``annual`` rent, the term in years and, for annual rent, the
+    #: province's rate (a fraction such as 0.01).
+    rent_mode: Mapped[str | None] = mapped_column(String(10))
+    lease_term_years: Mapped[int | None]
+    rent_rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 6))
+    #: An extension: the months granted, and the term's end before and after (the parcel's
+    #: ``term_ends_on`` moves on completion).
+    months_extended: Mapped[int | None]
+    old_term_end: Mapped[date | None] = mapped_column(Date)
+    new_term_end: Mapped[date | None] = mapped_column(Date)
     #: Family relationship between the parties (exempts the transfer), or None.
     relationship_kind: Mapped[str | None] = mapped_column(String(40))
     sole_residence: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -246,8 +267,9 @@ class Dossier(db.Model):
 
 class PartyRole(enum.StrEnum):
     TRANSFEROR = "transferor"  # gives up the parcel (seller, donor, the deceased)
-    TRANSFEREE = "transferee"  # receives it, with a share (buyer, donee, heir)
-    HOLDER = "holder"  # holds it and keeps it (change of use)
+    TRANSFEREE = "transferee"  # receives it, with a share (buyer, donee, heir; the applicant
+    # of a recognition or an allocation, the lessee of a lease)
+    HOLDER = "holder"  # holds it and keeps it (change of use, extension)
 
 
 #: Contract clauses on who pays a transfer's lines (a dossier's ``tax_payer_clause``).
@@ -303,6 +325,11 @@ class Event(db.Model):
     actor_label: Mapped[str] = mapped_column(String(50))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: The tamper-evident history (app/services/history.py): the event's place in the chain,
+    #: the hash of the one before it and its own hash, set by the sealer shortly after commit.
+    chain_seq: Mapped[int | None] = mapped_column(BigId, unique=True)
+    chain_prev: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -56,6 +59,20 @@ PROCEDURE_CHOICES = [
     SelectChoice("gift", _l("Gift")),
     SelectChoice("inheritance", _l("Inheritance")),
     SelectChoice("change_of_use", _l("Change of land use purpose")),
+    SelectChoice("recognition", _l("First certificate: recognition of land use rights")),
+    SelectChoice("allocation", _l("Land allocation with land use levy")),
+    SelectChoice("lease", _l("Land lease")),
+    SelectChoice("extension", _l("Extension of the land use term")),
+]
+RECOGNITION_CHOICES = [
+    SelectChoice("", "—"),
+    SelectChoice("without_authority_no_payment_proof",
+                 _l("Used without papers and without proof of payment")),
+]
+RENT_MODE_CHOICES = [
+    SelectChoice("", "—"),
+    SelectChoice("one_time", _l("One-time rent for the whole term")),
+    SelectChoice("annual", _l("Annual rent")),
 ]
 CLAUSE_CHOICES = [
     SelectChoice("default", _l("As the law says: the transferee the registration fee, the "
@@ -68,8 +85,12 @@ LAND_TYPE_CHOICES = [SelectChoice("", "—")] + [
 
 
 def REQUIRED_PARTY(form, field):  # noqa: N802 - used like the validator classes beside it
-    """Required, except for a change of use (its holders are the parcel's)."""
-    if form.procedure.data == "change_of_use" and not (field.data or "").strip():
+    """Required, except for a change of use or an extension (the holders are the parcel's)
+    and, on the transferor's side, for a grant of the State (nobody gives the land)."""
+    procedure = form.procedure.data
+    not_asked = procedure in svc.HOLDER_PROCEDURES or (
+        procedure in svc.ACQUIRING_PROCEDURES and field.name.startswith("transferor"))
+    if not_asked and not (field.data or "").strip():
         field.errors[:] = []
         raise StopValidation()
     if not (field.data or "").strip():
@@ -126,6 +147,23 @@ class TransferForm(FlaskForm):
     old_land_money = IntegerField(
         _l("Or: the land money before (VND)"),
         validators=[Optional(), NumberRange(min=0, max=10**15)])
+    recognition_kind = SelectField(_l("Case of the recognition"), choices=RECOGNITION_CHOICES,
+                                   default="")
+    infrastructure_cost_per_m2 = IntegerField(
+        _l("Infrastructure cost per m2 on the transfer form (VND)"),
+        validators=[Optional(), NumberRange(min=0, max=10**15)])
+    rent_mode = SelectField(_l("Rent"), choices=RENT_MODE_CHOICES, default="")
+    lease_term_years = IntegerField(
+        _l("Lease term (years)"), validators=[Optional(), NumberRange(min=1, max=99)])
+    rent_rate = StringField(_l("Annual rent rate of the province (a fraction such as 0.01)"),
+                            validators=[Length(max=10)])
+    months_extended = IntegerField(
+        _l("Months of extension"), validators=[Optional(), NumberRange(min=1, max=1000)])
+
+    def validate_rent_rate(self, field):
+        if (field.data or "").strip() and not re.fullmatch(r"0(\.[0-9]{1,6})?",
+                                                           field.data.strip()):
+            raise ValidationError(_("A fraction such as 0.01."))
 
     def validate_transferee_share(self, field):
         try:
@@ -147,16 +185,40 @@ class TransferForm(FlaskForm):
 
 
 def transfer_input(form: TransferForm) -> svc.TransferInput:
-    change_of_use = form.procedure.data == "change_of_use"
+    procedure = form.procedure.data
+    holders_only = procedure in svc.HOLDER_PROCEDURES
+    granted = procedure in svc.ACQUIRING_PROCEDURES
 
     def person(name, citizen_id):
         return svc.PartyInput(name.data.strip(), citizen_id.data.strip())
 
-    transferor = None if change_of_use else person(form.transferor_name, form.transferor_citizen_id)
-    transferee = None if change_of_use else person(form.transferee_name, form.transferee_citizen_id)
-    others_from = _people(form.other_transferors.data, with_share=False)
+    def own(name):
+        """A field of this procedure's, None for any other (the page shows them all)."""
+        value = form[name].data
+        return value if name in svc.OWN_FIELDS[procedure] and value not in ("", None) else None
+
+    transferor = None if holders_only or granted else \
+        person(form.transferor_name, form.transferor_citizen_id)
+    transferee = None if holders_only else person(form.transferee_name, form.transferee_citizen_id)
+    others_from = [] if granted else _people(form.other_transferors.data, with_share=False)
     others_to = _people(form.other_transferees.data, with_share=True)
-    several = not change_of_use and (others_from or others_to)
+    several = not holders_only and (others_from or others_to)
+    rate = own("rent_rate")
+    extra = {
+        "recognition_kind": own("recognition_kind"),
+        "infrastructure_cost_per_m2": own("infrastructure_cost_per_m2"),
+        "rent_mode": own("rent_mode"),
+        "lease_term_years": own("lease_term_years"),
+        "rent_rate": Decimal(rate.strip()) if rate else None,
+        "months_extended": own("months_extended"),
+    }
+    if granted or procedure == "extension":
+        return svc.TransferInput(
+            parcel_id=form.parcel_id.data, procedure=procedure,
+            transferee=None if several else transferee,
+            transferees=((transferee, svc.parse_share((form.transferee_share.data or "1").strip())),
+                         *others_to) if several and transferee else (),
+            **extra)
     return svc.TransferInput(
         parcel_id=form.parcel_id.data,
         procedure=form.procedure.data,

@@ -513,3 +513,159 @@ def _write_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> int:
         index_elements=["parcel_id", "tax_year"]
     )
     return conn.execute(stmt, rows).rowcount
+
+
+# ------------------------------------------------------------------------- annual land rent
+
+
+def rent_notice_code(year: int, lease_id: int) -> str:
+    """The code of a lease's rent notice for a year: the same on every run."""
+    return f"TD{year}-{lease_id:09d}"
+
+
+@dataclass
+class RentSummary:
+    """What a run of the annual rent batch did: ``created`` counts only new notices."""
+
+    year: int
+    leases_seen: int = 0
+    created: int = 0
+    #: Leases whose notice for the year existed already (a re-run reports them here).
+    already: int = 0
+    #: Leases that could not be assessed (no holder on record, no price in force...), with
+    #: up to ``EXAMPLES`` of them as (lease id, reason).
+    skipped: int = 0
+    skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    total_assessed: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"annual land rent {self.year}",
+               f"leases with annual rent seen: {self.leases_seen}",
+               f"notices created: {self.created}; already present: {self.already}",
+               f"total assessed: {self.total_assessed:,} VND",
+               f"skipped: {self.skipped}"]
+        if self.skipped_examples:
+            out.append("skipped leases: " + ", ".join(
+                f"{lease_id} ({why})" for lease_id, why in self.skipped_examples[:10]))
+        return out
+
+
+class _Skip(Exception):
+    """A lease the batch cannot assess this year; the message says why."""
+
+
+def run_annual_rent(year: int, *, progress: bool = False) -> RentSummary:
+    """Issue the year's rent notice of every lease with annual rent that runs in ``year``
+    (its first year is the lease dossier's own notice). One transaction per lease; a
+    lease's notice for a year is written once (unique lease and year), so a re-run, or two
+    runs at once, only add what is missing. The notice goes to the parcel's holders on
+    record when the batch runs (the lessee, or whoever the lease passed to)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models.annual import Lease, LeaseRentYear
+
+    if not 1900 <= year <= 9999:
+        raise AnnualTaxError(f"year {year} is out of range")
+    lease_ids = db.session.scalars(
+        select(Lease.id).where(Lease.rent_mode == "annual",
+                               func.extract("year", Lease.starts_on) < year,
+                               func.extract("year", Lease.ends_on) >= year)
+        .order_by(Lease.id)).all()
+    db.session.rollback()  # nothing is held while the batch runs
+    summary = RentSummary(year=year)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(lease_ids), unit="lease", desc=f"annual land rent {year}")
+    try:
+        for lease_id in lease_ids:
+            summary.leases_seen += 1
+            done = db.session.scalar(select(LeaseRentYear.id).where(
+                LeaseRentYear.lease_id == lease_id, LeaseRentYear.year == year))
+            if done is not None:
+                summary.already += 1
+            else:
+                try:
+                    summary.total_assessed += _issue_rent(db.session.get(Lease, lease_id), year)
+                    db.session.commit()
+                    summary.created += 1
+                except IntegrityError:
+                    db.session.rollback()  # another run issued it first
+                    summary.already += 1
+                except _Skip as why:
+                    db.session.rollback()
+                    summary.skipped += 1
+                    if len(summary.skipped_examples) < EXAMPLES:
+                        summary.skipped_examples.append((lease_id, str(why)))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return summary
+
+
+def _issue_rent(lease, year: int) -> int:
+    """Assess one lease's rent for ``year`` with the rules engine (the price table in force
+    on 1 January, the lease's rate), issue its notice to the first-named holder on record,
+    and record the year. Returns the amount."""
+    from app.models import Assessment, AssessmentStatus, Notice, NoticeStatus, PartyRole
+    from app.models.annual import LeaseRentYear
+    from app.services import workflow
+    from app.services.dossiers import _notice_due_on, _notice_line, assessment_lines, today_local
+
+    jan1 = date(year, 1, 1)
+    parcel = lease.parcel
+    holders = sorted((h for h in parcel.holdings if h.valid_to is None), key=lambda h: h.position)
+    if not holders:
+        raise _Skip("no holder on record")
+    version = price_version_in_force(parcel.province, jan1)
+    if version is None:
+        raise _Skip("no price table in force on 1 January")
+    price = db.session.scalar(select(PriceEntry.price_per_m2).where(
+        PriceEntry.version_id == version.id, PriceEntry.price_key == parcel.price_key,
+        PriceEntry.position == parcel.position, PriceEntry.land_type == parcel.land_type))
+    if price is None:
+        raise _Skip("no price for the parcel")
+    issued = max(today_local(), jan1)
+    case = {
+        "procedure": "land_rent_annual", "valid_on": jan1.isoformat(),
+        "notice_date": issued.isoformat(), "province": parcel.province,
+        "price_table_version": version.label, "rent_rate": str(lease.rent_rate),
+        "first_year": False, "tax_year": year,
+        "parcels": [{"land_type": parcel.land_type, "area_m2": str(parcel.area_m2),
+                     "table_price_per_m2": price}],
+    }
+    try:
+        result = tax_calc.assess(case)
+    except tax_calc.CaseError as err:
+        raise _Skip(str(err)) from None
+    dossier = lease.dossier
+    now = datetime.now(LOCAL_TZ)
+    assessment = Assessment(
+        dossier=dossier, tax_office_id=dossier.tax_office_id, status=AssessmentStatus.CONFIRMED,
+        total=result.total, price_table_version=version.label,
+        rule_versions={**dict(result.rule_versions), "data": {"price_table": version.label}},
+        valid_on=jan1, case=case, review_reasons=[r.to_dict() for r in result.review_reasons],
+        confirmed_at=now, auto_confirmed=True)
+    assessment.lines.extend(assessment_lines(result))
+    db.session.add(assessment)
+    db.session.flush()
+    lines = [_notice_line(line, issued) for line in assessment.lines]
+    # The lessee's side of the lease dossier while the lessee holds the parcel; once it has
+    # passed to others, only the holder on record (``payer_id``) sees and pays the notice.
+    role = PartyRole.TRANSFEREE if holders[0].party_id in {
+        p.party_id for p in dossier.parties_in(PartyRole.TRANSFEREE)} else PartyRole.HOLDER
+    notice = Notice(code=rent_notice_code(year, lease.id), dossier=dossier, assessment=assessment,
+                    payer_id=holders[0].party_id, payer_role=role.value,
+                    status=NoticeStatus.UNPAID, total=result.total, due_on=_notice_due_on(lines),
+                    lines=lines)
+    db.session.add(notice)
+    db.session.flush()
+    db.session.add(LeaseRentYear(lease_id=lease.id, year=year, notice_id=notice.id))
+    workflow.record(dossier, "annual_rent_notice_issued", actor_label="system",
+                    data={"year": year, "notice_code": notice.code, "total": notice.total,
+                          "payer_id": notice.payer_id})
+    db.session.flush()
+    return result.total

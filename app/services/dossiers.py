@@ -7,11 +7,14 @@ end, or raises and changes nothing.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -45,9 +48,11 @@ from app.models import (
     Role,
     User,
 )
-from app.services import holdings, workflow
+from app.services import holdings, treasury, workflow
 from app.services.data_import import adjustment_coefficient, price_version_in_force
-from tax_calc.parse import LAND_TYPES
+from tax_calc.context import Ctx
+from tax_calc.parse import LAND_TYPES, LEASES, MAX_LEASE_YEARS, RECOGNITION_KINDS
+from tax_calc.registration_fee import registration_fee_line
 from tax_calc.rules import FAMILY_RELATIONSHIPS
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -90,12 +95,64 @@ class TransferInput:
     new_land_type: str | None = None
     old_table_price_per_m2: int | None = None
     old_land_money: int | None = None
+    #: Recognition: the case of the levy (``tax_calc``'s ``recognition_kind``).
+    recognition_kind: str | None = None
+    #: Allocation: the infrastructure cost per m2 the transfer form shows.
+    infrastructure_cost_per_m2: int | None = None
+    #: Lease: ``one_time`` or ``annual`` rent, the term in years, the annual rate.
+    rent_mode: str | None = None
+    lease_term_years: int | None = None
+    rent_rate: Decimal | None = None
+    #: Extension: the months granted.
+    months_extended: int | None = None
 
 
 #: Procedures a registry officer files, each with the registry's time limit.
 PROCEDURES = tuple(REGISTRY_DUE_WORKING_DAYS)
-#: Procedures that move the parcel from its transferors to its transferees.
-MOVING_PROCEDURES = frozenset({"transfer", "gift", "inheritance"})
+#: Procedures by which the State gives land to applicants who hold none of it yet: the
+#: parcel has no holder, the applicants (the dossier's transferees, with shares) become its
+#: holders on completion.
+ACQUIRING_PROCEDURES = frozenset({"recognition", "allocation", "lease"})
+#: Procedures that move the parcel from its transferors (none for an acquiring one) to its
+#: transferees.
+MOVING_PROCEDURES = frozenset({"transfer", "gift", "inheritance"}) | ACQUIRING_PROCEDURES
+#: Procedures filed for the parcel's holders, who stay its holders.
+HOLDER_PROCEDURES = frozenset({"change_of_use", "extension"})
+#: Procedures whose notice also carries the registration fee: the State's grant is registered
+#: like any acquisition (Decree 10/2022; a lease with annual rent is exempt, which the rule
+#: itself says).
+REGISTRATION_FEE_PROCEDURES = ACQUIRING_PROCEDURES
+#: Each procedure's own input fields: any of them given to another procedure is refused.
+OWN_FIELDS: dict[str, frozenset[str]] = {
+    "transfer": frozenset({"declared_price", "tax_payer_clause", "relationship",
+                           "sole_residence"}),
+    "gift": frozenset({"relationship"}),
+    "inheritance": frozenset({"relationship"}),
+    "change_of_use": frozenset({"new_land_type", "old_table_price_per_m2", "old_land_money"}),
+    "recognition": frozenset({"recognition_kind"}),
+    "allocation": frozenset({"infrastructure_cost_per_m2"}),
+    "lease": frozenset({"rent_mode", "lease_term_years", "rent_rate"}),
+    "extension": frozenset({"months_extended"}),
+}
+#: The input fields ``OWN_FIELDS`` distributes, with the value each has when not given.
+_OPTIONAL_FIELDS = {"declared_price": None, "tax_payer_clause": "default", "relationship": None,
+                    "sole_residence": False, "new_land_type": None,
+                    "old_table_price_per_m2": None, "old_land_money": None,
+                    "recognition_kind": None, "infrastructure_cost_per_m2": None,
+                    "rent_mode": None, "lease_term_years": None, "rent_rate": None,
+                    "months_extended": None}
+_LATER_FIELDS = frozenset({"recognition_kind", "infrastructure_cost_per_m2", "rent_mode",
+                           "lease_term_years", "rent_rate", "months_extended"})
+
+
+def add_months(day: date | None, months: int | None) -> date | None:
+    """The same day ``months`` calendar months later (the month's last day when it is
+    shorter): how a term given in months or years runs."""
+    if day is None or months is None:
+        return None
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def line_payer(procedure: str, clause: str, obligation: str) -> PartyRole:
@@ -104,7 +161,7 @@ def line_payer(procedure: str, clause: str, obligation: str) -> PartyRole:
     every line on one side (``buyer_pays_all``, ``seller_pays_all``). A gift or an
     inheritance: the transferees (the fee and the tax on what they receive). A change of
     use: the holders."""
-    if procedure == "change_of_use":
+    if procedure in HOLDER_PROCEDURES:
         return PartyRole.HOLDER
     if procedure == "transfer":
         if clause == "buyer_pays_all":
@@ -160,9 +217,13 @@ def _sides(data: TransferInput) -> tuple[list[tuple[PartyInput, str]],
     return transferors, transferees
 
 
-def _check_parties(transferors, transferees) -> None:
-    """Both sides given, citizen ids well formed, nobody twice, shares adding up to 1."""
-    if not transferors:
+def _check_parties(transferors, transferees, *, acquiring: bool = False) -> None:
+    """Both sides given (an acquisition from the State: the applicants only), citizen ids
+    well formed, nobody twice, shares adding up to 1."""
+    if acquiring and transferors:
+        raise ValidationFailed(_("Invalid input."), fields={
+            "transferors": _("Land the State recognises, allocates or leases has no transferor.")})
+    if not transferors and not acquiring:
         raise ValidationFailed(_("Invalid input."),
                                fields={"transferors": _("Give at least one transferor.")})
     if not transferees:
@@ -262,6 +323,48 @@ def _check_procedure(data: TransferInput, parcel: Parcel) -> None:
     if data.procedure == "transfer" and not data.declared_price:
         raise ValidationFailed(_("Invalid input."),
                                fields={"declared_price": _("Enter a positive amount in dong.")})
+    # Older clients send a transfer's fields with a gift or a change of use (they are
+    # ignored there): only the fields of the later procedures, and every field given to one
+    # of them, are held to ``OWN_FIELDS``.
+    strict = data.procedure in ACQUIRING_PROCEDURES | {"extension"}
+    foreign = {name: _("Not a field of this procedure.") for name, empty in _OPTIONAL_FIELDS.items()
+               if getattr(data, name) != empty and name not in OWN_FIELDS[data.procedure]
+               and (strict or name in _LATER_FIELDS)}
+    if foreign:
+        raise ValidationFailed(_("Invalid input."), fields=foreign)
+    if data.procedure in ACQUIRING_PROCEDURES:
+        current = holdings.current_holdings(parcel.id)
+        if current:
+            raise ValidationFailed(
+                _("Parcel %(parcel)s already has holders (%(holders)s): the State recognises, "
+                  "allocates or leases only land nobody holds.", parcel=parcel.label,
+                  holders=holdings.holders_text(current)),
+                fields={"parcel_id": _("The parcel already has holders.")})
+    if data.procedure == "recognition" and data.recognition_kind not in RECOGNITION_KINDS:
+        raise ValidationFailed(_("Invalid input."),
+                               fields={"recognition_kind": _("Choose from the list.")})
+    if data.procedure == "lease":
+        problems = {}
+        if data.rent_mode not in LEASES:
+            problems["rent_mode"] = _("Choose from the list.")
+        if data.lease_term_years is None or not 1 <= data.lease_term_years <= MAX_LEASE_YEARS:
+            problems["lease_term_years"] = _("A whole number of years from 1 to %(n)s.",
+                                             n=MAX_LEASE_YEARS)
+        if data.rent_mode == "annual" and data.rent_rate is None:
+            problems["rent_rate"] = _("Required for annual rent.")
+        if data.rent_mode == "one_time" and data.rent_rate is not None:
+            problems["rent_rate"] = _("Only annual rent has a rate.")
+        if problems:
+            raise ValidationFailed(_("Invalid input."), fields=problems)
+    if data.procedure == "extension":
+        if not data.months_extended or data.months_extended < 1:
+            raise ValidationFailed(_("Invalid input."),
+                                   fields={"months_extended": _("A whole number of months.")})
+        if parcel.term_ends_on is None:
+            raise ValidationFailed(
+                _("Parcel %(parcel)s has no land use term on record to extend.",
+                  parcel=parcel.label),
+                fields={"parcel_id": _("No land use term on record.")})
     if data.procedure != "change_of_use":
         return
     if data.transferee is not None or data.transferees:
@@ -280,13 +383,24 @@ def _check_procedure(data: TransferInput, parcel: Parcel) -> None:
 
 
 def file_transfer(officer: User, data: TransferInput) -> Dossier:
-    """File a dossier (a transfer, a gift, an inheritance or a change of use), send it to
-    tax at once and assess it. The transferors must be exactly the parcel's current holders,
-    and the parcel must have no open dossier."""
+    """File a dossier of any procedure (``PROCEDURES``), send it to tax at once and assess
+    it. A transfer's, gift's or inheritance's transferors must be exactly the parcel's current
+    holders; a recognition, allocation or lease is for a parcel nobody holds (its applicants
+    are the transferees); a change of use or an extension is filed for the current holders.
+    The parcel must have no open dossier."""
     _require_role(officer, Role.REGISTRY_OFFICER)
     transferors_in, transferees_in = _sides(data)
-    if data.procedure != "change_of_use":
-        _check_parties(transferors_in, transferees_in)
+    if data.procedure not in PROCEDURES:
+        raise ValidationFailed(_("Unknown procedure."),
+                               fields={"procedure": _("Choose from the list.")})
+    if data.procedure in HOLDER_PROCEDURES:
+        if transferors_in or transferees_in:
+            raise ValidationFailed(_("Invalid input."), fields={
+                "transferees": _("This procedure is filed for the parcel's holders: give no "
+                                 "parties.")})
+    else:
+        _check_parties(transferors_in, transferees_in,
+                       acquiring=data.procedure in ACQUIRING_PROCEDURES)
     parcel = _lock_parcel(data.parcel_id)
     if parcel is None or parcel.registry_office_id != officer.office_id:
         raise ValidationFailed(
@@ -296,10 +410,16 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
     office = officer.office
     if office is None or office.tax_office_id is None:
         raise ValidationFailed(_("Your office has no tax office configured."))
-    if data.procedure == "change_of_use":
+    if data.procedure in HOLDER_PROCEDURES:
         current = holdings.current_holdings(parcel.id)
+        if not current:
+            raise ValidationFailed(
+                _("Parcel %(parcel)s has no holder on record.", parcel=parcel.label),
+                fields={"parcel_id": _("No holder on record.")})
         parties = [DossierParty(party=h.party, role=PartyRole.HOLDER, position=position)
                    for position, h in enumerate(current, start=1)]
+    elif data.procedure in ACQUIRING_PROCEDURES:
+        parties = []
     else:
         field = "transferor" if data.transferor is not None and not data.transferors \
             else "transferors"
@@ -308,7 +428,7 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
         parties = [DossierParty(party=party, role=PartyRole.TRANSFEROR, position=position)
                    for position, party in enumerate(transferors, start=1)]
     _refuse_if_open(parcel)
-    if data.procedure != "change_of_use":
+    if data.procedure not in HOLDER_PROCEDURES:
         for position, (p, share, prefix) in enumerate(transferees_in, start=1):
             parties.append(DossierParty(
                 party=_party(p, prefix), role=PartyRole.TRANSFEREE, position=position,
@@ -328,6 +448,15 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
         new_land_type=data.new_land_type if data.procedure == "change_of_use" else None,
         old_table_price_per_m2=data.old_table_price_per_m2,
         old_land_money=data.old_land_money,
+        recognition_kind=data.recognition_kind,
+        infrastructure_cost_per_m2=data.infrastructure_cost_per_m2,
+        rent_mode=data.rent_mode,
+        lease_term_years=data.lease_term_years,
+        rent_rate=data.rent_rate,
+        months_extended=data.months_extended,
+        old_term_end=parcel.term_ends_on if data.procedure == "extension" else None,
+        new_term_end=add_months(parcel.term_ends_on, data.months_extended)
+        if data.procedure == "extension" else None,
         filed_by=officer,
         valid_on=today,
         due_on=add_working_days(today, registry_due_working_days(data.procedure)),
@@ -385,7 +514,9 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
         )
     coefficient, coefficient_version = adjustment_coefficient(
         parcel.province, parcel.price_key, land_type, dossier.valid_on,
-        required=change_of_use or _floor_uses_coefficient(dossier.valid_on),
+        required=change_of_use or dossier.procedure == "allocation"
+        or (dossier.procedure in {"transfer", "gift", "inheritance"}
+            and _floor_uses_coefficient(dossier.valid_on)),
     )
     case_parcel = {
         "land_type": land_type,
@@ -398,21 +529,70 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
             case_parcel["old_land_money"] = dossier.old_land_money
         else:
             case_parcel["old_table_price_per_m2"] = dossier.old_table_price_per_m2
+    if dossier.procedure == "allocation" and dossier.infrastructure_cost_per_m2:
+        case_parcel["infrastructure_cost_per_m2"] = dossier.infrastructure_cost_per_m2
+    if dossier.procedure == "lease":
+        case_parcel["lease"] = dossier.rent_mode
+        case_parcel["lease_term_years"] = str(dossier.lease_term_years)
     case = {
-        "procedure": dossier.procedure,
+        "procedure": _case_procedure(dossier),
         "valid_on": dossier.valid_on.isoformat(),
         "notice_date": today_local().isoformat(),
         "province": parcel.province,
         "price_table_version": version.label,
         "parcels": [case_parcel],
     }
-    if not change_of_use:
+    if dossier.procedure in {"transfer", "gift", "inheritance"}:
         case.update({
             "declared_price": dossier.declared_price if dossier.procedure == "transfer" else None,
             "relationship": dossier.relationship_kind,
             "sole_residence_183_days": dossier.sole_residence,
         })
+    elif dossier.procedure == "recognition":
+        case.update(recognition_kind=dossier.recognition_kind, first_certificate=True)
+    elif dossier.procedure == "extension":
+        case["months_extended"] = str(dossier.months_extended)
+    elif dossier.procedure == "lease" and dossier.rent_mode == "annual":
+        case.update(rent_rate=str(dossier.rent_rate), first_year=True,
+                    tax_year=dossier.valid_on.year)
     return case, {"price_table": version.label, "adjustment_coefficients": coefficient_version}
+
+
+def _case_procedure(dossier: Dossier) -> str:
+    """The rules engine's procedure for the dossier's (a lease is its rent mode's)."""
+    if dossier.procedure == "lease":
+        return "land_rent_annual" if dossier.rent_mode == "annual" else "land_rent_one_time"
+    return dossier.procedure
+
+
+def _case_error(err: tax_calc.CaseError) -> ValidationFailed:
+    """The rules engine's refusal, on the dossier's field it comes from (a parcel's value is
+    the chosen parcel's)."""
+    field = getattr(err, "field", "case") or "case"
+    if field.startswith("parcels["):
+        name = field.split(".", 1)[-1]
+        field = name if name in _OPTIONAL_FIELDS else "parcel_id"
+    return ValidationFailed(_("The obligations could not be assessed: %(reason)s",
+                              reason=str(err)), fields={field: str(err)})
+
+
+def _with_registration_fee(case: dict, result: tax_calc.Assessment) -> tax_calc.Assessment:
+    """The assessment with the rules engine's registration fee line added (the engine lists
+    the fee with transfers, gifts and inheritances only; a grant of the State is registered
+    too). Computed by the engine's own rule on the same case."""
+    parsed = tax_calc.case_from_dict(case)
+    ctx = Ctx(parsed, None, None, None, None)
+    with localcontext() as dec_ctx:
+        dec_ctx.prec = 60  # as the engine does: exact until the one rounding
+        line = registration_fee_line(ctx)
+    versions = dict(result.rule_versions)
+    for code, used in ctx.used.items():
+        versions[code] = "+".join(sorted(set(versions.get(code, "").split("+")) - {""} | used))
+    known = {(r.code, r.field) for r in result.review_reasons}
+    return dataclasses.replace(
+        result, lines=(*result.lines, line), rule_versions=tuple(sorted(versions.items())),
+        review_reasons=(*result.review_reasons,
+                        *(r for r in ctx.reasons if (r.code, r.field) not in known)))
 
 
 def _floor_uses_coefficient(valid_on: date) -> bool:
@@ -457,15 +637,34 @@ def review_reasons(result: tax_calc.Assessment, office) -> list[dict]:
     return reasons
 
 
+def assessment_lines(result: tax_calc.Assessment) -> list[AssessmentLine]:
+    """The rules engine's lines as stored (an assessment's first version or an adjusted one)."""
+    return [
+        AssessmentLine(
+            obligation=line.obligation,
+            base=line.base,
+            base_method=line.base_method,
+            rate=str(line.rate),
+            amount=line.amount,
+            rounding=line.rounding,
+            legal_basis=line.legal_basis,
+            rule_version=line.rule_version,
+            explanation_vi=line.explanation_vi,
+            explanation_en=line.explanation_en,
+            due_terms=[term.to_dict() for term in line.due_terms],
+        )
+        for line in result.lines
+    ]
+
+
 def _assess(dossier: Dossier) -> Assessment:
     case, data_versions = build_case(dossier)
     try:
         result = tax_calc.assess(case)
+        if dossier.procedure in REGISTRATION_FEE_PROCEDURES:
+            result = _with_registration_fee(case, result)
     except tax_calc.CaseError as err:
-        raise ValidationFailed(
-            _("The obligations could not be assessed: %(reason)s", reason=str(err)),
-            fields={getattr(err, "field", "case"): str(err)},
-        ) from err
+        raise _case_error(err) from err
     reasons = review_reasons(result, dossier.tax_office)
     assessment = Assessment(
         dossier=dossier,
@@ -478,22 +677,7 @@ def _assess(dossier: Dossier) -> Assessment:
         case=case,
         review_reasons=reasons,
     )
-    for line in result.lines:
-        assessment.lines.append(
-            AssessmentLine(
-                obligation=line.obligation,
-                base=line.base,
-                base_method=line.base_method,
-                rate=str(line.rate),
-                amount=line.amount,
-                rounding=line.rounding,
-                legal_basis=line.legal_basis,
-                rule_version=line.rule_version,
-                explanation_vi=line.explanation_vi,
-                explanation_en=line.explanation_en,
-                due_terms=[term.to_dict() for term in line.due_terms],
-            )
-        )
+    assessment.lines.extend(assessment_lines(result))
     db.session.add(assessment)
     db.session.flush()
     if reasons:
@@ -546,6 +730,8 @@ def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
     notices = []
     for role, lines_of in groups.items():
         lines = [_notice_line(line, issued) for line in lines_of]
+        for notice_line in lines:
+            treasury.stamp(notice_line, dossier.parcel.province)
         notice = Notice(
             code=_code("TB"),
             dossier=dossier,
@@ -572,7 +758,7 @@ def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
     for notice in notices:
         if notice.total == 0:
             # Nothing to pay (every line exempt): this part is fulfilled at once.
-            notice.status = NoticeStatus.PAID
+            notice.refresh_status()
             notice.paid_at = assessment.confirmed_at
     if all(n.status is NoticeStatus.PAID for n in notices):
         workflow.move(dossier, DossierStatus.PAID, actor_label="system",
@@ -586,6 +772,11 @@ def confirm_assessment(officer: User, assessment: Assessment) -> list[Notice]:
         raise Forbidden(_("This assessment belongs to another tax office."))
     if assessment.status is not AssessmentStatus.PENDING:
         raise Conflict(_("This assessment is already confirmed."))
+    workflow.require(workflow.Decision.CONFIRM, officer, assessment.dossier)
+    from app.services.decisions import pending_adjustment
+
+    if pending_adjustment(assessment.dossier) is not None:
+        raise Conflict(_("An adjustment of this dossier waits for approval."))
     notices = _confirm(assessment, officer)
     db.session.commit()
     return notices
@@ -594,8 +785,10 @@ def confirm_assessment(officer: User, assessment: Assessment) -> list[Notice]:
 def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
     """Complete a paid dossier in one transaction: a transfer, gift or inheritance closes the
     transferors' holdings and opens the transferees' with their shares, and issues the
-    certificate number; a change of use changes the parcel's land type (the event records
-    before and after) and keeps its holders."""
+    certificate number; a recognition, allocation or lease opens the applicants' holdings (a
+    lease is recorded and sets the parcel's term); a change of use changes the parcel's land
+    type, an extension moves its term's end (the event records before and after), and both
+    keep its holders."""
     _require_role(officer, Role.REGISTRY_OFFICER)
     if dossier.registry_office_id != officer.office_id:
         raise Forbidden(_("This dossier belongs to another office."))
@@ -611,21 +804,63 @@ def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
     data = {"certificate_no": certificate_no}
     if dossier.procedure == "change_of_use":
         data.update(land_type_before=parcel.land_type, land_type_after=dossier.new_land_type)
+    if dossier.procedure == "extension":
+        data.update(term_end_before=dossier.old_term_end.isoformat(),
+                    term_end_after=dossier.new_term_end.isoformat())
+    lease_start = now.astimezone(LOCAL_TZ).date()
+    if dossier.procedure == "lease":
+        data.update(rent_mode=dossier.rent_mode, lease_term_years=dossier.lease_term_years,
+                    term_end=_lease_end(lease_start, dossier.lease_term_years).isoformat())
+    from app.services.decisions import pending_adjustment
+
+    if pending_adjustment(dossier) is not None:
+        raise Conflict(_("An adjustment of this dossier waits for approval."))
     workflow.move(dossier, DossierStatus.COMPLETED, actor=officer, data=data)
     dossier.completed_at = now
     dossier.certificate_no = certificate_no
-    if dossier.procedure == "change_of_use":
+    if dossier.procedure in HOLDER_PROCEDURES:
         current = holdings.current_holdings(parcel.id)
         if {h.party_id for h in current} != {p.id for p in dossier.holders}:
             raise Conflict(
                 _("The holders of parcel %(parcel)s are no longer the dossier's transferors; "
                   "the registry records: %(holders)s.", parcel=parcel.label,
                   holders=holdings.holders_text(current)))
+    if dossier.procedure == "change_of_use":
         dossier.old_land_type = parcel.land_type
         parcel.land_type = dossier.new_land_type
+    elif dossier.procedure == "extension":
+        if parcel.term_ends_on != dossier.old_term_end:
+            raise Conflict(_("The land use term of parcel %(parcel)s changed since the dossier "
+                             "was filed.", parcel=parcel.label))
+        parcel.term_ends_on = dossier.new_term_end
     else:
         holdings.move_holdings(
             dossier, dossier.transferors,
             [(p.party, p.share) for p in dossier.parties_in(PartyRole.TRANSFEREE)], now)
+        if dossier.procedure == "lease":
+            _record_lease(dossier, lease_start)
     db.session.commit()
     return dossier
+
+
+def _lease_end(start: date, years: int) -> date:
+    """The last day of a lease of ``years`` years from ``start``."""
+    return add_months(start, 12 * years) - timedelta(days=1)
+
+
+def _record_lease(dossier: Dossier, start: date) -> None:
+    """Record the completed lease; its term is the parcel's. With annual rent the lease
+    dossier's own notice is the first year's rent (the yearly batch issues the later ones)."""
+    from app.models.annual import Lease, LeaseRentYear
+
+    ends = _lease_end(start, dossier.lease_term_years)
+    lease = Lease(parcel_id=dossier.parcel_id, dossier=dossier, rent_mode=dossier.rent_mode,
+                  rent_rate=dossier.rent_rate, term_years=dossier.lease_term_years,
+                  starts_on=start, ends_on=ends)
+    db.session.add(lease)
+    dossier.parcel.term_ends_on = ends
+    if dossier.rent_mode == "annual":
+        notice = db.session.scalar(select(Notice).where(Notice.dossier_id == dossier.id)
+                                   .order_by(Notice.id).limit(1))
+        db.session.add(LeaseRentYear(lease=lease, year=dossier.valid_on.year,
+                                     notice_id=notice.id))

@@ -499,3 +499,132 @@ def test_each_parcel_has_one_set_of_holders_and_at_most_one_open_dossier(app, wo
                 opened = db.session.scalar(select(func.count()).select_from(Dossier).where(
                     Dossier.parcel_id == p, Dossier.status.not_in(CLOSED_STATUSES)))
                 assert opened == (open_code[p] is not None) and opened <= 1
+
+
+# Every procedure that changes holders: a grant of the State on a parcel nobody holds, a
+# transfer, gift or inheritance of a held one; one or two transferees (halves).
+GRANTS = {
+    "recognition": {"recognition_kind": "without_authority_no_payment_proof"},
+    "allocation": {},
+    "lease": {"rent_mode": "annual", "lease_term_years": 20, "rent_rate": "0.01"},
+    "lease_one_time": {"rent_mode": "one_time", "lease_term_years": 30},
+}
+MOVES = ("transfer", "gift", "inheritance")
+RECEIVERS = [(BINH,), (CUONG,), (BINH, CUONG), (AN,), (AN, CUONG)]
+ANY_STEPS = st.lists(
+    st.one_of(
+        # (file, parcel, procedure, transferors: "right" = the current holders for a move
+        #  and nobody for a grant, "binh" = Bình alone, "none", receivers)
+        # The procedure: one of the list, or "fits" = one that fits the parcel's state (a
+        # move when it is held, a grant when not), so that many filings are accepted.
+        st.tuples(st.just("file"), st.integers(0, 1),
+                  st.sampled_from([*MOVES, *GRANTS, *["fits"] * 7]),
+                  st.sampled_from(["right", "right", "right", "binh", "none"]),
+                  st.integers(0, len(RECEIVERS) - 1)),
+        st.tuples(st.just("complete"), st.integers(0, 1), st.just(""), st.just(""),
+                  st.just(0)),
+    ),
+    min_size=3, max_size=10,
+)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=ANY_STEPS)
+def test_every_procedure_keeps_one_set_of_holders_and_one_open_dossier(app, world, steps):
+    """Filings of every holder-changing procedure (right or wrong parties, on a held parcel
+    or on one nobody holds) and completions, in any order: a filing is accepted exactly when
+    the model says so; after every step each parcel held has exactly one set of holders whose
+    shares add up to 1 (one nobody holds has none), and at most one open dossier."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from app.errors import AppError
+    from app.extensions import db
+    from app.models import (
+        CLOSED_STATUSES,
+        Assessment,
+        AssessmentStatus,
+        Dossier,
+        Holding,
+        Notice,
+        NoticeStatus,
+    )
+    from app.services.dossiers import (
+        PartyInput,
+        TransferInput,
+        confirm_assessment,
+        file_transfer,
+    )
+    from app.services.holdings import shares_add_up
+
+    held = world.add_parcel(office="REG2", price_key="Q3-VO-VAN-TAN", area="80.00")
+    bare = world.add_parcel(office="REG2", price_key="Q3-VO-VAN-TAN", area="80.00")
+    with app.app_context():
+        for h in db.session.scalars(select(Holding).where(Holding.parcel_id == bare)):
+            db.session.delete(h)
+        db.session.commit()
+    parcels = [held, bare]
+    holders: dict[int, tuple] = {held: (AN,), bare: ()}  # the model
+    open_code: dict[int, str | None] = {p: None for p in parcels}
+    pending_receivers: dict[int, tuple] = {}  # who an open dossier gives the parcel to
+    for action, which, procedure, giving, receiving in steps:
+        parcel = parcels[which]
+        if action == "file":
+            if procedure == "fits":
+                procedure = ([*MOVES] if holders[parcel] else [*GRANTS])[receiving % 3]
+            grant = procedure in GRANTS
+            transferors = {"right": () if grant else holders[parcel], "binh": (BINH,),
+                           "none": ()}[giving]
+            receivers = RECEIVERS[receiving]
+            expected = open_code[parcel] is None and not set(transferors) & set(receivers) and (
+                (grant and not holders[parcel] and not transferors)
+                or (not grant and holders[parcel] and transferors
+                    and set(transferors) == set(holders[parcel])))
+            share = Fraction(1, len(receivers))
+            extra = dict(GRANTS.get(procedure, {}))
+            if "rent_rate" in extra:
+                extra["rent_rate"] = Decimal(extra["rent_rate"])
+            data = TransferInput(
+                parcel_id=parcel, procedure="lease" if procedure.startswith("lease") else procedure,
+                transferors=tuple(PartyInput(*p) for p in transferors),
+                transferees=tuple((PartyInput(*p), share) for p in receivers),
+                declared_price=9_000_000_000 if procedure == "transfer" else None, **extra)
+            with app.app_context():
+                try:
+                    code = file_transfer(world.user("registry2"), data).code
+                except AppError as err:
+                    assert not expected, (procedure, err.message, err.fields)
+                    if open_code[parcel] is not None and expected is False and (
+                            (grant and not transferors and not holders[parcel]) or
+                            (not grant and set(transferors) == set(holders[parcel])
+                             and transferors and not set(transferors) & set(receivers))):
+                        assert open_code[parcel] in err.message
+                else:
+                    assert expected, (procedure, transferors, receivers, holders[parcel])
+                    open_code[parcel] = code
+                    assessment = db.session.scalar(select(Assessment).join(Dossier).where(
+                        Dossier.code == code))
+                    if assessment.status is AssessmentStatus.PENDING:
+                        confirm_assessment(world.user("tax2"), assessment)
+                    pending_receivers[parcel] = receivers
+        elif open_code[parcel] is not None:
+            code = open_code[parcel]
+            with app.app_context():
+                unpaid = db.session.scalars(select(Notice.code).join(Dossier).where(
+                    Dossier.code == code, Notice.status != NoticeStatus.PAID)).all()
+            for notice_code in unpaid:
+                pay(app, world, notice_code)
+            complete(app, world, code)
+            holders[parcel], open_code[parcel] = pending_receivers[parcel], None
+        with app.app_context():
+            for p in parcels:
+                current = db.session.scalars(select(Holding).where(
+                    Holding.parcel_id == p, Holding.valid_to.is_(None))).all()
+                assert sorted(h.party.citizen_id for h in current) == \
+                    sorted(person[1] for person in holders[p])
+                assert shares_add_up(current) == bool(holders[p])
+                opened = db.session.scalar(select(func.count()).select_from(Dossier).where(
+                    Dossier.parcel_id == p, Dossier.status.not_in(CLOSED_STATUSES)))
+                assert opened == (open_code[p] is not None) and opened <= 1
+
