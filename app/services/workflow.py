@@ -1,12 +1,83 @@
-"""The dossier's state machine and the event + outbox record of every change."""
+"""The dossier's state machine, the table of who may take which decision in which state,
+and the event + outbox record of every change."""
 
 from __future__ import annotations
 
-from app.errors import Conflict
+import enum
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from app.errors import Conflict, Forbidden
 from app.extensions import db
-from app.models import Dossier, DossierStatus, Event, OutboxMessage, User
+from app.models import Dossier, DossierStatus, Event, OutboxMessage, Role, User
 
 S = DossierStatus
+
+
+class Decision(enum.StrEnum):
+    """A decision someone takes on a dossier (each one an event with its reason)."""
+
+    CONFIRM = "confirm"  # the tax officer confirms the assessment: the notices are issued
+    ADJUST = "adjust"  # the tax officer adjusts the assessment (a new version)
+    APPROVE_ADJUSTMENT = "approve_adjustment"  # a second tax officer approves a large one
+    RETURN = "return"  # the registry returns the dossier for a missing paper
+    SUPPLY_PAPERS = "supply_papers"  # the landholder supplies it (or the registry records it)
+    REJECT = "reject"  # the registry rejects the dossier on a legal ground
+    WITHDRAW = "withdraw"  # a landholder of the dossier withdraws it
+    COMPLETE = "complete"  # the registry completes a paid dossier
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    states: frozenset[DossierStatus]
+
+
+def _rule(roles, states) -> Rule:
+    return Rule(frozenset(roles), frozenset(states))
+
+
+#: States in which a dossier is still being worked on (it can be returned, rejected...).
+_WORKING = (S.FILED, S.AWAITING_CONFIRMATION, S.AWAITING_PAYMENT, S.PAID)
+#: The assessment can be adjusted from its first reading until the dossier is completed.
+_ASSESSED = (S.AWAITING_CONFIRMATION, S.AWAITING_PAYMENT, S.PAID)
+
+#: Who may take which decision in which state: the one table every use case asks
+#: (``require``) and the pages and API read (``allowed``) to offer only what may be done now.
+DECISIONS: dict[Decision, Rule] = {
+    Decision.CONFIRM: _rule({Role.TAX_OFFICER}, {S.AWAITING_CONFIRMATION}),
+    Decision.ADJUST: _rule({Role.TAX_OFFICER}, _ASSESSED),
+    Decision.APPROVE_ADJUSTMENT: _rule({Role.TAX_OFFICER}, _ASSESSED),
+    Decision.RETURN: _rule({Role.REGISTRY_OFFICER}, _WORKING),
+    Decision.SUPPLY_PAPERS: _rule({Role.LANDHOLDER, Role.REGISTRY_OFFICER}, {S.RETURNED}),
+    Decision.REJECT: _rule({Role.REGISTRY_OFFICER}, (*_WORKING, S.RETURNED)),
+    Decision.WITHDRAW: _rule({Role.LANDHOLDER}, (*_WORKING, S.RETURNED)),
+    Decision.COMPLETE: _rule({Role.REGISTRY_OFFICER}, {S.PAID}),
+}
+
+
+def allowed(decision: Decision, role: Role, status: DossierStatus) -> bool:
+    """Whether the table lets this role take this decision in this state."""
+    rule = DECISIONS[decision]
+    return role in rule.roles and status in rule.states
+
+
+def decisions_for(role: Role, status: DossierStatus) -> list[Decision]:
+    """The decisions the role may take now (what a page offers)."""
+    return [d for d in Decision if allowed(d, role, status)]
+
+
+def require(decision: Decision, user: User, dossier: Dossier) -> None:
+    """Refuse a decision the table does not allow: 403 for a role that never takes it, 409
+    for a state that does not allow it now. The caller checks the user's office or party."""
+    rule = DECISIONS[decision]
+    if user.role not in rule.roles:
+        raise Forbidden(_("Your role may not do this."))
+    if dossier.status not in rule.states:
+        raise Conflict(_("This decision cannot be taken on a dossier in state %(status)s.",
+                         status=dossier.status.value))
+
 
 #: Allowed transitions: (from, to) -> event kind.
 TRANSITIONS: dict[tuple[DossierStatus | None, DossierStatus], str] = {
@@ -16,6 +87,12 @@ TRANSITIONS: dict[tuple[DossierStatus | None, DossierStatus], str] = {
     (S.AWAITING_CONFIRMATION, S.AWAITING_PAYMENT): "notice_issued",
     (S.AWAITING_PAYMENT, S.PAID): "payment_confirmed",
     (S.PAID, S.COMPLETED): "dossier_completed",
+    # An adjustment that leaves something more to pay on a paid dossier.
+    (S.PAID, S.AWAITING_PAYMENT): "additional_notice_issued",
+    **{(state, S.RETURNED): "dossier_returned" for state in DECISIONS[Decision.RETURN].states},
+    **{(S.RETURNED, state): "papers_supplied" for state in DECISIONS[Decision.RETURN].states},
+    **{(state, S.REJECTED): "dossier_rejected" for state in DECISIONS[Decision.REJECT].states},
+    **{(state, S.WITHDRAWN): "dossier_withdrawn" for state in DECISIONS[Decision.WITHDRAW].states},
 }
 
 
