@@ -1,5 +1,5 @@
-"""The national public service portal's client: signed HTTP, one event per request
-(docs/protocols/national-portal.md). The only place that signs portal messages.
+"""The national public service portal's client: signed HTTP, one event or a batch of events
+per request (docs/protocols/national-portal.md). The only place that signs portal messages.
 
 It knows nothing of the database: app/services/delivery.py decides what to send and
 records what came back.
@@ -68,6 +68,28 @@ def verify(secret: str, timestamp: str | None, given: str | None, body: bytes,
     return hmac.compare_digest(expected.encode("ascii"), given.strip().encode("ascii", "replace"))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The portal did not acknowledge one event of a batch; ``error`` is safe to store."""
+
+    event_id: str
+    error: str
+
+
+#: At most this many events in one batch request (the portal refuses more).
+BATCH_MAX = 1000
+
+
+def _received_at(data: dict) -> datetime:
+    try:
+        received_at = datetime.fromisoformat(str(data.get("received_at")))
+    except ValueError:
+        raise PortalError("portal acknowledgement has no valid received_at") from None
+    if received_at.tzinfo is None:
+        raise PortalError("portal acknowledgement time has no offset")
+    return received_at
+
+
 class PortalClient:
     def __init__(self, base_url: str, secret: str, timeout: float = 5,
                  session: requests.Session | None = None):
@@ -76,6 +98,7 @@ class PortalClient:
         self.base_url = base_url.rstrip("/")
         self._secret = secret
         self.timeout = timeout
+        # One session: its pool keeps the connection open from one request to the next.
         self._http = session or requests.Session()
 
     def __repr__(self) -> str:  # the secret stays out of logs
@@ -111,13 +134,27 @@ class PortalClient:
         data = self._answer(self._post("/api/events", message))
         if data.get("event_id") != message["event_id"]:
             raise PortalError("portal acknowledged another event id")
-        try:
-            received_at = datetime.fromisoformat(str(data.get("received_at")))
-        except ValueError:
-            raise PortalError("portal acknowledgement has no valid received_at") from None
-        if received_at.tzinfo is None:
-            raise PortalError("portal acknowledgement time has no offset")
-        return Acknowledgement(message["event_id"], received_at)
+        return Acknowledgement(message["event_id"], _received_at(data))
+
+    def send_batch(self, messages: list[dict]) -> list[Acknowledgement | Refusal]:
+        """Deliver events in one request (at most ``BATCH_MAX``); one answer per event, in
+        order. PortalError when the request as a whole failed (nothing to learn per event)."""
+        if not 0 < len(messages) <= BATCH_MAX:
+            raise ValueError(f"a batch holds 1 to {BATCH_MAX} events")
+        data = self._answer(self._post("/api/events/batch", {"events": messages}))
+        results = data.get("results")
+        if not isinstance(results, list) or len(results) != len(messages):
+            raise PortalError("portal batch answer has not one result per event")
+        answers: list[Acknowledgement | Refusal] = []
+        for message, result in zip(messages, results, strict=True):
+            if not isinstance(result, dict) or result.get("event_id") != message["event_id"]:
+                raise PortalError("portal batch answer is not in the order sent")
+            if "error" in result:
+                answers.append(Refusal(message["event_id"],
+                                       f"portal answered {result.get('status', '')} {result['error']}"[:200]))
+            else:
+                answers.append(Acknowledgement(message["event_id"], _received_at(result)))
+        return answers
 
     def held(self, event_ids: list[str]) -> set[str]:
         """Which of ``event_ids`` (at most 1000) the portal holds."""

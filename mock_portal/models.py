@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, create_engine
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -63,13 +63,23 @@ class PortalEvent(Base):
     #: How many times this event was delivered (1 + repeats acknowledged again).
     deliveries: Mapped[int] = mapped_column(Integer, default=1)
 
+    dossier: Mapped[PortalDossier] = relationship()
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         kwargs: dict[str, object] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _fast_journal(conn, _record):  # type: ignore[no-untyped-def]
+            # A test portal: a write-ahead log without a sync per commit keeps up with batches.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+
+        return engine
     return create_engine(url, pool_pre_ping=True)
 
 

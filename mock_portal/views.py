@@ -51,17 +51,18 @@ def _faults_and_signature():  # type: ignore[no-untyped-def]
     return None
 
 
-def _failure_now() -> bool:
+def _failure_now(st: dict[str, Any] | None = None) -> bool:
     """The "500 now and then" switch: every Nth delivery, or at random with a seed."""
-    faults = state()["faults"]
-    with state()["lock"]:
-        state()["counter"] += 1
-        count = state()["counter"]
+    st = st or state()
+    faults = st["faults"]
+    with st["lock"]:
+        st["counter"] += 1
+        count = st["counter"]
         every = int(faults["fail_every"] or 0)
         if every and count % every == 0:
             return True
         probability = float(faults["fail_probability"] or 0)
-        return bool(probability) and state()["random"].random() < probability
+        return bool(probability) and st["random"].random() < probability
 
 
 def _parse(body: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -90,49 +91,143 @@ def _parse(body: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
     return {**body, "at": at, "due_on": due_on}, {}
 
 
-def _ack(event: PortalEvent):  # type: ignore[no-untyped-def]
-    return jsonify({"event_id": event.event_id, "received_at": event.received_at.isoformat()}), 200
+#: At most this many events in one batch request.
+BATCH_MAX = 1000
+
+
+class _Store:
+    """Stores events in one database transaction: each event id once, a dossier created by
+    its first event. The whole batch is looked up in two queries and written with a few
+    multi-row statements, so a batch costs little more than one event."""
+
+    def __init__(self, db, raws: list[Any]):  # type: ignore[no-untyped-def]
+        self.db = db
+        self.st = state()
+        ids = [r["event_id"] for r in raws if isinstance(r, dict) and isinstance(r.get("event_id"), str)]
+        codes = [r["dossier_code"] for r in raws if isinstance(r, dict) and isinstance(r.get("dossier_code"), str)]
+        ev, dos = PortalEvent.__table__, PortalDossier.__table__
+        #: event id -> [body, received_at, deliveries added, new row or None]
+        self.events: dict[str, list[Any]] = {
+            row.event_id: [row.body, row.received_at, 0, None]
+            for row in db.execute(select(ev.c.event_id, ev.c.body, PortalEvent.received_at)
+                                  .where(ev.c.event_id.in_(ids)))
+        } if ids else {}
+        self.dossiers: dict[str, int] = dict(
+            db.execute(select(dos.c.code, dos.c.id).where(dos.c.code.in_(codes))).all()) if codes else {}
+        self.new_dossiers: dict[str, dict[str, Any]] = {}
+        self.changed_dossiers: dict[str, dict[str, Any]] = {}
+        self.new_events: list[dict[str, Any]] = []
+        self.received_at = now()
+
+    def put(self, raw: Any) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body one event gets (a fault counts as a delivery attempt)."""
+        if _failure_now(self.st):
+            return 500, {"error": "server_error", "message": "Internal error (test fault)."}
+        parsed, errors = _parse(raw)
+        if parsed is None:
+            return 422, {"error": "invalid_event", "message": "The event is not valid.", "fields": errors}
+        canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        known = self.events.get(parsed["event_id"])
+        if known is not None:
+            if known[0] != canonical:
+                return 409, {"error": "conflict", "message": "This event id was used with another body."}
+            if known[3] is not None:
+                known[3]["deliveries"] += 1
+            else:
+                known[2] += 1
+            return 200, {"event_id": parsed["event_id"], "received_at": known[1].isoformat()}
+        code = parsed["dossier_code"]
+        if code in self.dossiers:
+            target = self.changed_dossiers.setdefault(code, {"b_code": code})
+        else:
+            target = self.new_dossiers.setdefault(code, {"code": code, "procedure": parsed["procedure"],
+                                                         "completed_at": None})
+        target["due_on"] = parsed["due_on"]
+        if parsed.get("status") == "completed":
+            target["completed_at"] = parsed["at"]
+        row = {"event_id": parsed["event_id"], "code": code, "kind": parsed["kind"],
+               "status": parsed.get("status"), "at": parsed["at"], "due_on": parsed["due_on"],
+               "body": canonical, "received_at": self.received_at, "deliveries": 1}
+        self.new_events.append(row)
+        self.events[row["event_id"]] = [canonical, self.received_at, 0, row]
+        if self.st["faults"]["duplicate_acks"]:
+            return 502, {"error": "ack_lost", "message": "Stored, but this acknowledgement is lost (test fault)."}
+        return 200, {"event_id": row["event_id"], "received_at": self.received_at.isoformat()}
+
+    def commit(self) -> bool:
+        from sqlalchemy import bindparam, insert, update
+
+        ev, dos = PortalEvent.__table__, PortalDossier.__table__
+        try:
+            if self.new_dossiers:
+                self.db.execute(insert(PortalDossier), list(self.new_dossiers.values()))
+                self.dossiers.update(self.db.execute(
+                    select(dos.c.code, dos.c.id).where(dos.c.code.in_(list(self.new_dossiers)))).all())
+            if self.changed_dossiers:
+                self.db.execute(
+                    update(dos).where(dos.c.code == bindparam("b_code"))
+                    .values(due_on=bindparam("b_due_on", type_=dos.c.due_on.type),
+                            completed_at=func.coalesce(bindparam("b_completed_at", type_=dos.c.completed_at.type),
+                                                       dos.c.completed_at)),
+                    [{"b_code": v["b_code"], "b_due_on": v["due_on"], "b_completed_at": v.get("completed_at")}
+                     for v in self.changed_dossiers.values()])
+            if self.new_events:
+                self.db.execute(insert(PortalEvent), [
+                    {**{k: v for k, v in row.items() if k != "code"}, "dossier_id": self.dossiers[row["code"]]}
+                    for row in self.new_events])
+            repeats = [{"b_id": event_id, "n": known[2]} for event_id, known in self.events.items() if known[2]]
+            if repeats:
+                self.db.execute(update(ev).where(ev.c.event_id == bindparam("b_id"))
+                                .values(deliveries=ev.c.deliveries + bindparam("n")), repeats)
+            self.db.commit()
+        except IntegrityError:  # the same id stored by another process sharing the database
+            self.db.rollback()
+            return False
+        return True
 
 
 @bp.post("/api/events")
 def receive_event():  # type: ignore[no-untyped-def]
-    if _failure_now():
-        return refused("server_error", "Internal error (test fault).", 500)
     raw = request.get_json(silent=True)
-    parsed, errors = _parse(raw)
-    if parsed is None:
-        return jsonify({"error": "invalid_event", "message": "The event is not valid.",
-                        "fields": errors}), 422
-    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     with state()["lock"], state()["sessions"]() as db:
-        known = db.scalar(select(PortalEvent).where(PortalEvent.event_id == parsed["event_id"]))
-        if known is not None:
-            if known.body != canonical:
-                return refused("conflict", "This event id was used with another body.", 409)
-            known.deliveries += 1
-            db.commit()
-            return _ack(known)
-        dossier = db.scalar(select(PortalDossier).where(PortalDossier.code == parsed["dossier_code"]))
-        if dossier is None:
-            dossier = PortalDossier(code=parsed["dossier_code"], procedure=parsed["procedure"],
-                                    due_on=parsed["due_on"])
-            db.add(dossier)
-            db.flush()
-        dossier.due_on = parsed["due_on"]
-        if parsed.get("status") == "completed":
-            dossier.completed_at = parsed["at"]
-        event = PortalEvent(event_id=parsed["event_id"], dossier_id=dossier.id, kind=parsed["kind"],
-                            status=parsed.get("status"), at=parsed["at"], due_on=parsed["due_on"],
-                            body=canonical, received_at=now(), deliveries=1)
-        db.add(event)
-        try:
-            db.commit()
-        except IntegrityError:  # the same id stored by another process sharing the database
-            db.rollback()
+        store = _Store(db, [raw])
+        status, answer = store.put(raw)
+        if not store.commit():
             return refused("server_error", "Try again.", 500)
-        if state()["faults"]["duplicate_acks"]:
-            return refused("ack_lost", "Stored, but this acknowledgement is lost (test fault).", 502)
-        return _ack(event)
+    return jsonify(answer), status
+
+
+@bp.post("/api/events/batch")
+def receive_batch():  # type: ignore[no-untyped-def]
+    """Many events in one signed request, one answer per event in the same order. Events
+    are taken in order; after an event of a dossier is not acknowledged, the later events
+    of that dossier in the batch are not looked at (``skipped``), so the portal never holds
+    an event without the earlier ones of its dossier."""
+    body = request.get_json(silent=True)
+    raws = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(raws, list) or not raws or len(raws) > BATCH_MAX:
+        return jsonify({"error": "invalid_request",
+                        "message": f"Send {{\"events\": [...]}} (1 to {BATCH_MAX} events).",
+                        "fields": {"events": f"a list of 1 to {BATCH_MAX} events"}}), 422
+    results: list[dict[str, Any]] = []
+    stopped: set[Any] = set()
+    with state()["lock"], state()["sessions"]() as db:
+        store = _Store(db, raws)
+        for raw in raws:
+            code = raw.get("dossier_code") if isinstance(raw, dict) else None
+            event_id = raw.get("event_id") if isinstance(raw, dict) else None
+            if code is not None and code in stopped:
+                results.append({"event_id": event_id, "status": 409, "error": "skipped",
+                                "message": "An earlier event of this dossier in the batch was not acknowledged."})
+                continue
+            status, answer = store.put(raw)
+            if status != 200:
+                stopped.add(code)
+                answer = {"event_id": event_id, "status": status, **answer}
+            results.append(answer)
+        if not store.commit():
+            return refused("server_error", "Try again.", 500)
+    return jsonify({"results": results}), 200
 
 
 @bp.post("/api/events/lookup")
