@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,3 +221,18 @@ def start_portal(tmp: Path, secret: str = PORTAL_SECRET, **env) -> Portal:
         proc.kill()
         raise
     return Portal(url, proc, log)
+
+
+def stack_database(backend: str, tmp: Path, name: str) -> str:
+    """A fresh database for a stack of processes: a SQLite file in ``tmp``, or a new
+    PostgreSQL database named after ``name`` and this test worker."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'landpay.db'}"
+    from tests.conftest import _postgres_database, worker_id
+
+    return _postgres_database(f"landpay_{name}_{worker_id()}")
+
+
+#: Parameters of a stack fixture that runs each of its tests on both databases.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+

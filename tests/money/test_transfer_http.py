@@ -16,16 +16,16 @@ import pytest
 import requests
 
 from tests.e2e.test_flow_http import Api
-from tests.stack import ROOT, start_stack
+from tests.stack import BACKENDS, ROOT, stack_database, start_stack
 
 pytestmark = pytest.mark.e2e
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("money-stack")
-    running = start_stack(tmp, f"sqlite:///{tmp / 'landpay.db'}")
+    running = start_stack(tmp, stack_database(request.param, tmp, "money"))
     yield running
     running.stop()
 

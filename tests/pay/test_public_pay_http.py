@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.e2e.test_flow_http import PAYS, file_dossier, pay_at_bank
-from tests.stack import start_stack
+from tests.stack import BACKENDS, stack_database, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,10 @@ BUYER_ID = "079085000002"  # Trần Thị Bình, who owes the notice (the contra
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("public-pay-stack")
-    running = start_stack(tmp, f"sqlite:///{tmp / 'landpay.db'}")
+    running = start_stack(tmp, stack_database(request.param, tmp, "public_pay"))
     yield running
     running.stop()
 

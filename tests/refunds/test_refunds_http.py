@@ -11,15 +11,15 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.e2e.test_flow_http import PAYS, Api, file_dossier, pay_at_bank
-from tests.stack import ROOT, start_stack
+from tests.stack import BACKENDS, ROOT, stack_database, start_stack
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("refund-stack")
-    running = start_stack(tmp, f"sqlite:///{tmp / 'landpay.db'}", extra_parcels=1)
+    running = start_stack(tmp, stack_database(request.param, tmp, "refunds"), extra_parcels=1)
     yield running
     running.stop()
 
