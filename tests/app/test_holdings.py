@@ -523,6 +523,10 @@ ANY_STEPS = st.lists(
                   st.integers(0, len(RECEIVERS) - 1)),
         st.tuples(st.just("complete"), st.integers(0, 1), st.just(""), st.just(""),
                   st.just(0)),
+        # A cancellation: the registry rejects the open dossier, or a landholder of it
+        # withdraws it, before or after paying its notices.
+        st.tuples(st.just("cancel"), st.integers(0, 1),
+                  st.sampled_from(["reject", "withdraw", "pay_then_withdraw"]), st.just(""), st.just(0)),
     ),
     min_size=3, max_size=10,
 )
@@ -533,7 +537,8 @@ ANY_STEPS = st.lists(
 @given(steps=ANY_STEPS)
 def test_every_procedure_keeps_one_set_of_holders_and_one_open_dossier(app, world, steps):
     """Filings of every holder-changing procedure (right or wrong parties, on a held parcel
-    or on one nobody holds) and completions, in any order: a filing is accepted exactly when
+    or on one nobody holds), completions and cancellations (rejected or withdrawn, paid or
+    not), in any order: a filing is accepted exactly when
     the model says so; after every step each parcel held has exactly one set of holders whose
     shares add up to 1 (one nobody holds has none), and at most one open dossier."""
     from decimal import Decimal
@@ -550,6 +555,8 @@ def test_every_procedure_keeps_one_set_of_holders_and_one_open_dossier(app, worl
         Notice,
         NoticeStatus,
     )
+    from app.models import Party, User
+    from app.services import decisions
     from app.services.dossiers import (
         PartyInput,
         TransferInput,
@@ -608,7 +615,26 @@ def test_every_procedure_keeps_one_set_of_holders_and_one_open_dossier(app, worl
                     if assessment.status is AssessmentStatus.PENDING:
                         confirm_assessment(world.user("tax2"), assessment)
                     pending_receivers[parcel] = receivers
-        elif open_code[parcel] is not None:
+        elif action == "cancel" and open_code[parcel] is not None:
+            code = open_code[parcel]
+            if procedure == "pay_then_withdraw":
+                with app.app_context():
+                    unpaid = db.session.scalars(select(Notice.code).join(Dossier).where(
+                        Dossier.code == code, Notice.status == NoticeStatus.UNPAID)).all()
+                for notice_code in unpaid:
+                    pay(app, world, notice_code)
+            with app.app_context():
+                dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+                if procedure == "reject":
+                    decisions.reject(world.user("registry2"), dossier, legal_ground="Land Law 2024 art. 151",
+                                     reason="The papers do not match the parcel.")
+                else:
+                    party = pending_receivers[parcel][0]
+                    landholder = db.session.scalar(select(User).join(Party, User.party_id == Party.id)
+                                                   .where(Party.citizen_id == party[1]))
+                    decisions.withdraw(landholder, dossier, reason="The buyer changed their mind.")
+            open_code[parcel] = None  # the holders stay as they were; the parcel is free
+        elif action == "complete" and open_code[parcel] is not None:
             code = open_code[parcel]
             with app.app_context():
                 unpaid = db.session.scalars(select(Notice.code).join(Dossier).where(
