@@ -13,7 +13,8 @@ same key and the same request gets the first answer again (same status and body,
   ``request_in_progress`` at once (with ``Retry-After``) rather than waiting: the key's row is
   inserted and committed before the request runs, so concurrent requests act once;
 * an answer below 500 is kept for 24 hours; a 5xx answer, a 429 (too many attempts: nothing
-  was done) or an unexpected error frees the key, so a retry runs the request again;
+  was done) or an unexpected error frees the key, so a retry runs the request again; so does a
+  key whose request never answered within ``ABANDONED_AFTER`` (its process died);
 * keys are optional.
 """
 
@@ -38,6 +39,8 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 #: How long an answer is kept for replay.
 TTL = timedelta(hours=24)
+#: A claimed key without an answer after this long belongs to a request whose process died.
+ABANDONED_AFTER = timedelta(minutes=2)
 #: The answer headers replayed with the body.
 KEPT_HEADERS = ("Content-Type", "Location")
 
@@ -115,6 +118,15 @@ def _claim(user_id: int | None, key: str, print_: str) -> IdempotencyKey | Respo
         if earlier.fingerprint != print_:
             raise KeyReused(_("This Idempotency-Key was already used for a different request."),
                             fields={HEADER: _("Use a new key for a new request.")})
+        if earlier.response_status is None and earlier.created_at <= now - ABANDONED_AFTER:
+            # The request that claimed the key never answered: its process died (no request
+            # of ours runs this long). The key is free again, so the client's retry runs
+            # instead of being refused for a day; what the dead request may have committed is
+            # guarded by the use case itself (one open dossier per parcel, one counted payment
+            # per notice).
+            db.session.delete(earlier)
+            db.session.commit()
+            continue
         if earlier.response_status is None:
             raise InProgress(_("A request with this Idempotency-Key is still in progress; retry in a moment."))
         response = _replay(earlier)

@@ -175,3 +175,32 @@ def test_concurrent_filings_with_one_key_file_one_dossier(pg_app, pg_world):
     after = pg_app.test_client().post("/api/v1/dossiers", json=body, headers=headers)
     assert after.status_code == 201 and after.get_json()["code"] in codes
     assert after.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_key_whose_request_died_is_free_after_a_while(app, world):
+    """A process killed while running the request left the key claimed with no answer: the
+    client's retry is refused as in progress for a moment, then runs once the claim is
+    older than any request of ours can take."""
+    from app.api.idempotency import ABANDONED_AFTER, TTL, fingerprint
+    from app.extensions import db
+    from app.models import Dossier, IdempotencyKey
+
+    client = app.test_client()
+    headers = {**token(client, "registry"), "Idempotency-Key": "k-dead"}
+    with app.test_request_context("/api/v1/dossiers", method="POST", json=dossier_body(world)):
+        claimed = fingerprint()
+    with app.app_context():
+        now = datetime.now(UTC)
+        db.session.add(IdempotencyKey(user_id=world.user("registry").id, key="k-dead", fingerprint=claimed,
+                                      created_at=now - ABANDONED_AFTER + timedelta(seconds=30),
+                                      expires_at=now + TTL))
+        db.session.commit()
+    assert client.post("/api/v1/dossiers", json=dossier_body(world), headers=headers).status_code == 409
+    with app.app_context():
+        row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "k-dead"))
+        row.created_at = datetime.now(UTC) - ABANDONED_AFTER - timedelta(seconds=1)
+        db.session.commit()
+    retried = client.post("/api/v1/dossiers", json=dossier_body(world), headers=headers)
+    assert retried.status_code == 201 and count(app, Dossier) == 1
+    replayed = client.post("/api/v1/dossiers", json=dossier_body(world), headers=headers)
+    assert replayed.headers.get("Idempotent-Replayed") == "true" and count(app, Dossier) == 1
