@@ -157,6 +157,12 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    # First of all request hooks, whatever registered its own before: the pages that take a
+    # large file (app/uploads.py) raise the body limit before anything reads the body.
+    from app.uploads import apply_upload_limit
+
+    app.before_request_funcs.setdefault(None, []).insert(0, apply_upload_limit)
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
 
@@ -175,20 +181,22 @@ def _lone_surrogate(raw: bytes) -> bool:
     except (ValueError, RecursionError):
         return False  # not JSON, or too deep: the view's own parsing answers
 
-    def bad(item) -> bool:
+    # Walk the structure with a stack of our own: a deeply nested body must not exhaust
+    # Python's recursion (json.loads accepts more depth than a recursive walk would).
+    pending = [value]
+    while pending:
+        item = pending.pop()
         if isinstance(item, str):
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 return True
-            return False
-        if isinstance(item, dict):
-            return any(bad(k) or bad(v) for k, v in item.items())
-        if isinstance(item, list):
-            return any(bad(v) for v in item)
-        return False
-
-    return bad(value)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _load_user(user_id: str):

@@ -35,6 +35,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(verify_history)
     app.cli.add_command(check_pending_payments)
     app.cli.add_command(purge_idempotency_keys)
+    app.cli.add_command(purge_throttles_cmd)
     app.cli.add_command(assess_annual_tax)
     app.cli.add_command(assess_annual_rent)
     app.cli.add_command(deliver_outbox)
@@ -98,6 +99,15 @@ def check_pending_payments(older_than: int) -> None:
     click.echo(f"{len(ids)} pending payment(s) checked, {failed} not answered")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("purge-throttles")
+@with_appcontext
+def purge_throttles_cmd() -> None:
+    """Delete failed-attempt counters (logins, public notice look-ups) idle for a day."""
+    from app.auth import purge_throttles
+
+    click.echo(f"purged {purge_throttles()} idle throttle rows")
 
 
 @click.command("purge-idempotency-keys")

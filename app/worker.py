@@ -83,6 +83,21 @@ def _history() -> bool:
     return seal() > 0
 
 
+def _throttles() -> bool:
+    from app.auth import purge_throttles
+
+    purge_throttles()
+    return False
+
+
+def _idempotency_keys() -> bool:
+    from app.api.idempotency import purge_expired
+
+    purge_expired()
+    db.session.commit()
+    return False
+
+
 def _pending_payments() -> bool:
     """Ask the bank about orders whose notification has not come within 15 minutes."""
     from app.errors import BadGateway
@@ -107,6 +122,8 @@ JOBS: tuple[Job, ...] = (
     Job("check-pending-payments", 300, _pending_payments),
     Job("import-statement", 300, _statements),
     Job("archive-outbox", 3600, _archive),
+    Job("purge-throttles", 3600, _throttles),
+    Job("purge-idempotency-keys", 3600, _idempotency_keys),
 )
 
 

@@ -17,6 +17,7 @@ from app.models import AssessmentAdjustment, Dossier, Event, Role
 from app.services import decisions as svc
 from app.services import workflow
 from app.services.scoping import get_assessment, get_dossier
+from app.uploads import allow_large_body
 
 
 def decision_json(dossier: Dossier) -> dict:
@@ -86,13 +87,15 @@ def return_dossier(code: str):
     return jsonify(decision_json(record.dossier))
 
 
+# A paper may be larger than the body limit of every other request.
+allow_large_body("api.supply_papers", svc.paper_max_bytes)
+
+
 @bp.post("/dossiers/<code>/papers")
 @api_auth(Role.LANDHOLDER, Role.REGISTRY_OFFICER)
 def supply_papers(code: str):
     """A landholder sends the paper as ``multipart/form-data`` (``file``, optional ``note``);
     a registry officer records it with JSON ``{"note": ...}``."""
-    # A paper may be larger than the body limit of every other request (Flask >= 3.1).
-    request.max_content_length = svc.paper_max_bytes() + 64 * 1024
     dossier = get_dossier(g.api_user, code)
     paper = None
     if request.mimetype == "multipart/form-data":

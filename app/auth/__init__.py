@@ -91,6 +91,19 @@ def _lock_throttles(keys: list[str]) -> dict[str, LoginThrottle]:
     return {row.key: row for row in rows}
 
 
+def purge_throttles(now: datetime | None = None, idle: timedelta = timedelta(days=1)) -> int:
+    """Delete the throttle rows nobody has touched for ``idle`` and that block nothing (their
+    failures are forgiven by then anyway); the worker runs it, so the table stays small."""
+    from sqlalchemy import delete, or_
+
+    now = now or datetime.now(UTC)
+    result = db.session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < now - idle,
+        or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now)))
+    db.session.commit()
+    return result.rowcount or 0
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The user if the password is right, None if not; TooManyAttempts while slowed down.
 

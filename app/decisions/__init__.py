@@ -6,7 +6,7 @@ includes, each offering only what the user may decide now (``app.services.workfl
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,6 +33,7 @@ from app.services.decisions import MAX_TEXT
 from app.services.scoping import get_assessment, get_dossier
 from app.services.views import dossier_view
 from app.services.workflow import Decision
+from app.uploads import allow_large_body
 
 bp = Blueprint("decisions", __name__)
 
@@ -178,11 +179,13 @@ def return_(code: str):
     return _back(d)
 
 
+# A paper may be larger than the body limit of every other request.
+allow_large_body("decisions.papers", svc.paper_max_bytes)
+
+
 @bp.post("/dossiers/<code>/papers")
 @role_required(Role.LANDHOLDER, Role.REGISTRY_OFFICER)
 def papers(code: str):
-    # A paper may be larger than the body limit of every other request (Flask >= 3.1).
-    request.max_content_length = svc.paper_max_bytes() + 64 * 1024
     d = get_dossier(current_user, code)
     form = PapersForm()
     if not form.validate_on_submit():

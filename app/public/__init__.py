@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Receipt
 from app.public.scan import MAX_UPLOAD_BYTES, UnreadableImage, qr_text_from_image
 from app.services.keys import verification_jwks
+from app.uploads import allow_large_body
 from payments.errors import InvalidReceipt
 from payments.receipts import verify_any
 
@@ -35,17 +36,8 @@ class VerifyForm(FlaskForm):
     camera = FileField(_l("Take a photo of the QR code"))
 
 
-def allow_photo_uploads():
-    """A phone photo is far larger than any form: allow it on the verification page, and
-    there only."""
-    if request.endpoint == "public.verify" and request.method == "POST":
-        request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024
-
-
-# First of all request hooks: the CSRF check reads the form, and the limit in force when the
-# body is first read is the one that counts.
-bp.record_once(lambda state: state.app.before_request_funcs.setdefault(None, []).insert(
-    0, allow_photo_uploads))
+# A phone photo is far larger than any form: allowed on the verification page, and there only.
+allow_large_body("public.verify", lambda: MAX_UPLOAD_BYTES)
 
 
 @bp.get("/")

@@ -101,9 +101,9 @@ def _match(code: str, citizen_id: str) -> Found | None:
     notice = db.session.scalar(select(Notice).where(Notice.code == code))
     if notice is None or notice.status is not NoticeStatus.UNPAID:
         return None
-    for dossier_party in notice.dossier.parties_in(notice.payer_role):
-        if dossier_party.party.citizen_id == citizen_id:
-            return Found(notice, dossier_party.party)
+    for party in notice.payers:
+        if party.citizen_id == citizen_id:
+            return Found(notice, party)
     return None
 
 
@@ -114,8 +114,15 @@ def find(code: str | None, citizen_id: str | None) -> Found:
     counted) or TooManyLookups (with the seconds to wait). Commits the count."""
     code, citizen_id = check_input(code, citizen_id)
     limits = _keys(code)
-    throttles = _lock_throttles(sorted(limits))
     now = datetime.now(UTC)
+    # The client's address first: an address already refused adds no row for the code it
+    # tries, so guessing codes cannot grow the throttle table.
+    address_key = next(iter(limits))
+    address = _lock_throttles([address_key])[address_key]
+    if address.blocked_until and address.blocked_until > now:
+        db.session.commit()
+        raise TooManyLookups(math.ceil((address.blocked_until - now).total_seconds()))
+    throttles = _lock_throttles(sorted(limits))
     until = [t.blocked_until for t in throttles.values() if t.blocked_until and t.blocked_until > now]
     if until:
         db.session.commit()

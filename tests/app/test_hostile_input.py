@@ -60,3 +60,13 @@ def test_api_messages_follow_accept_language(app, world, accept, message):
                                     headers=headers)
     assert answer.status_code == 401
     assert answer.get_json()["error"]["message"] == message
+
+
+@pytest.mark.parametrize("inner", [b'"\\ud83d\\ude00"', b'"\\ud800"'])
+def test_deep_json_with_a_surrogate_is_not_a_500(app, world, inner):
+    """The surrogate check walks the body without recursion: 600 levels of nesting around a
+    surrogate escape answer like any other bad body, never 500."""
+    body = b"[" * 600 + inner + b"]" * 600
+    answer = app.test_client().post("/api/v1/tokens", data=body, content_type="application/json")
+    assert answer.status_code in (400, 422)
+    assert answer.get_json()["error"]["code"] in ("bad_request", "validation_failed")

@@ -52,3 +52,28 @@ def test_each_page_offers_only_what_the_user_may_decide_now(app, world):
     page = landholder.get(f"/decisions/dossiers/{code}").get_data(as_text=True)
     assert 'id="withdraw-form"' in page and 'id="papers-form"' not in page
     assert "Comparable sales in the street." in page  # the landholder sees why
+
+
+def test_a_paper_of_a_megabyte_is_taken_on_the_page(app, world, tmp_path):
+    """The page's upload limit is the papers' (5 MB by default), not the 256 KB of every
+    other request: it applies before the CSRF check reads the form."""
+    import io
+
+    from tests.app.test_api import token
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    app.config["DECISIONS_PAPERS_DIR"] = str(tmp_path / "papers")
+    code, _notice = world.file_and_confirm()
+    client = app.test_client()
+    returned = client.post(f"/api/v1/dossiers/{code}/return", headers=token(client, "registry"),
+                           json={"missing": "Contract", "reason": "Not notarised"})
+    assert returned.status_code == 200
+    login(client, "binh")
+    page = client.get(f"/decisions/dossiers/{code}").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(f"/decisions/dossiers/{code}/papers", content_type="multipart/form-data",
+                         data={"csrf_token": csrf, "file": (io.BytesIO(pdf + b"0" * 1024 * 1024), "scan.pdf")})
+    assert answer.status_code == 302
+    assert len(list((tmp_path / "papers").rglob("*.pdf"))) == 1
+    too_big = client.post(f"/me/contact", data={"email": "x" * (300 * 1024)})
+    assert too_big.status_code == 413  # every other page keeps the small limit

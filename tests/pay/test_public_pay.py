@@ -287,3 +287,28 @@ def test_an_order_token_is_bound_to_the_secret(app):
         forged = URLSafeSerializer("another-secret", salt="public-pay-order").dumps("LP000")
         with pytest.raises(public_pay.NotFound):
             public_pay.order_for_token(forged)
+
+
+def test_refused_look_ups_add_no_rows_and_idle_rows_are_purged(app, world):
+    """Guessing codes from one address: once the address is refused, further codes add no
+    throttle rows; rows idle for a day that block nothing are purged by the worker."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from app.auth import purge_throttles
+    from app.extensions import db
+    from app.models import LoginThrottle
+
+    client = app.test_client()
+    statuses = [client.post("/api/v1/public/notices/lookup",
+                            json={"code": f"TBZZ{i:06d}", "citizen_id": "079000000001"}).status_code
+                for i in range(60)]
+    assert statuses.count(429) >= 45
+    with app.app_context():
+        rows = db.session.scalar(select(func.count()).select_from(LoginThrottle))
+        assert rows <= 12  # the address and the codes tried before it was refused
+        assert purge_throttles(datetime.now(UTC) + timedelta(hours=1)) == 0  # touched within a day
+        # A day later the rows are idle and block nothing (the refusal lasted 15 minutes).
+        assert purge_throttles(datetime.now(UTC) + timedelta(days=2)) == rows
+        assert db.session.scalar(select(func.count()).select_from(LoginThrottle)) == 0
