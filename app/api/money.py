@@ -30,7 +30,7 @@ def list_reconciliation_items():
     return jsonify({"items": [reconciliation.item_json(i) for i in items]})
 
 
-@bp.post("/reconciliation/items/<int:item_id>/resolve")
+@bp.post("/reconciliation/items/<int(max=2147483647):item_id>/resolve")
 @api_auth(Role.ACCOUNTANT, Role.ADMIN)
 def resolve_reconciliation_item(item_id: int):
     data = json_body()

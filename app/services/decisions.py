@@ -195,12 +195,22 @@ def _refund(notice: Notice, wanted: dict[int, int] | None, reason: str, actor: U
     """Request the refunds of a notice: ``wanted`` maps notice line ids to the dong to give
     back from each (None: everything still refundable of every payment of the notice). Each
     payment's money is taken where the payment recorded it; money a payment settled on no
-    recorded line is taken last."""
-    from app.services.refunds import refundable, request_refund
+    recorded line is taken last.
+
+    A part of a line comes only from the money that settled lines: the payments with a
+    recorded split first, then older payments that recorded none. Never from a duplicate
+    payment (``needs_refund``) nor an overpayment's surplus: that money settled nothing, is
+    refunded whole on its own, and a line's ``refunded`` only grows by refund parts on it."""
+    from app.services.refunds import payment_lines, refundable, request_refund
 
     done = []
     remaining = dict(wanted or {})
-    for payment in _succeeded_payments(notice):
+    payments = _succeeded_payments(notice)
+    if wanted is not None:
+        split_known = {payment.id: bool(payment_lines(payment.id)) for payment in payments}
+        payments = sorted((payment for payment in payments if not payment.needs_refund),
+                          key=lambda payment: (not split_known[payment.id], payment.id))
+    for payment in payments:
         pools = refundable(payment)
         if wanted is None:
             split = dict(pools)
@@ -211,8 +221,8 @@ def _refund(notice: Notice, wanted: dict[int, int] | None, reason: str, actor: U
                 if take > 0:
                     split[line_id] = take
                     remaining[line_id] -= take
-            if not any(key is not None for key in pools) and pools.get(None, 0) > 0:
-                # A payment that recorded no split by line: what is left comes from it whole.
+            if not split_known[payment.id] and pools.get(None, 0) > 0:
+                # An older payment that recorded no split by line: what is left comes from it.
                 free = pools[None]
                 for line_id in remaining:
                     take = min(remaining[line_id], free)
@@ -412,7 +422,7 @@ def _changes(raw, assessment: Assessment) -> dict:
         changes["declared_price"] = value
     if "relationship" in raw:
         value = raw["relationship"] or None
-        if value is not None and value not in RELATIONSHIPS:
+        if value is not None and (not isinstance(value, str) or value not in RELATIONSHIPS):
             raise ValidationFailed(_("Invalid input."), fields={
                 "relationship": _("Choose from the list.")})
         changes["relationship"] = value
@@ -467,11 +477,29 @@ def _tax_lock(decision: Decision, officer: User, assessment: Assessment) -> Doss
     return _lock(decision, officer, assessment.dossier)
 
 
+def approved_total(dossier: Dossier) -> int:
+    """The total that the four-eyes threshold is measured from: the one a second officer last
+    approved, or else the first version's (what the office confirmed). Measuring each
+    adjustment only against the version before it would let one officer move the total by
+    any amount in small steps."""
+    approved = db.session.scalar(
+        select(AssessmentAdjustment.total_after).where(
+            AssessmentAdjustment.dossier_id == dossier.id,
+            AssessmentAdjustment.status == AdjustmentStatus.APPLIED,
+            AssessmentAdjustment.approved_by_id.is_not(None))
+        .order_by(AssessmentAdjustment.id.desc()).limit(1))
+    if approved is not None:
+        return approved
+    return db.session.scalar(select(Assessment.total).where(
+        Assessment.dossier_id == dossier.id, Assessment.version == 1))
+
+
 def adjust(officer: User, assessment: Assessment, *, changes, reason) -> AssessmentAdjustment:
     """A tax officer adjusts the assessment in force (the declared price, an exemption, the
     area the lines are based on) with a written reason. ``tax_calc`` reassesses; a change of
-    the total above ``DECISIONS_APPROVAL_ABOVE`` waits for a second tax officer, a smaller one
-    is applied at once (see :func:`_apply`)."""
+    the total by more than ``DECISIONS_APPROVAL_ABOVE`` since the last approved total
+    (:func:`approved_total`) waits for a second tax officer, a smaller one is applied at once
+    (see :func:`_apply`)."""
     reason = _text(reason, "reason")
     dossier = _tax_lock(Decision.ADJUST, officer, assessment)
     if assessment.status is AssessmentStatus.SUPERSEDED or assessment_in_force(dossier) is not assessment:
@@ -486,7 +514,7 @@ def adjust(officer: User, assessment: Assessment, *, changes, reason) -> Assessm
         requested_at=datetime.now(UTC), status=AdjustmentStatus.PENDING_APPROVAL)
     db.session.add(adjustment)
     db.session.flush()
-    if abs(adjustment.difference) > approval_above():
+    if abs(result.total - approved_total(dossier)) > approval_above():
         workflow.record(dossier, "assessment_adjusted", actor=officer, data={
             **_adjustment_data(adjustment), "pending_approval": True,
             "approval_above": approval_above()})

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import BadGateway, Conflict, NotFound, ValidationFailed
 from app.extensions import db
@@ -30,7 +31,7 @@ from app.models import (
     User,
 )
 from app.services import credits as credit_service
-from app.services import paying, workflow
+from app.services import paying
 from payments.credits import Credit
 from payments.errors import GatewayError, MalformedNotification, SignatureError
 from payments.statements import (
@@ -152,6 +153,15 @@ def import_statement(day: date, statement: Statement | None = None) -> ImportRes
                   "signature": {"algorithm": ALGORITHM, "value": statement.signature}},
     )
     db.session.add(row)
+    try:
+        # The statement's row first: a second import of the day at the same moment waits on
+        # its unique key here, before writing anything else, and then finds the day imported.
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if already_imported(day):
+            return ImportResult(day, already=True)
+        raise
     for m in matching.lines:
         line = m.line
         db.session.add(StatementLine(
@@ -255,9 +265,21 @@ def resolve(item_id: int, actor: User, *, action: str, reason: str, notice_code:
 
 
 def _unused_credit(item: ReconciliationItem) -> BankCredit:
-    credit = item.credit
+    """The item's credit, row-locked, while its money is unused. Two items can name one credit
+    (the notification's and the statement's), so their decisions meet on the credit's lock,
+    taken after the notices and the item; the money is used once it paid a notice (its
+    payment) or another item of it was resolved by sending it back."""
+    credit = None
+    if item.credit_id is not None:
+        credit = db.session.scalar(select(BankCredit).where(BankCredit.id == item.credit_id)
+                                   .with_for_update().execution_options(populate_existing=True))
     if credit is None or credit.payment_id is not None:
         raise Conflict(_("Only money not yet applied to a notice can be matched or refunded."))
+    returned = db.session.scalar(select(ReconciliationItem.id).where(
+        ReconciliationItem.credit_id == credit.id, ReconciliationItem.id != item.id,
+        ReconciliationItem.status == ItemStatus.REFUND_REQUESTED).limit(1))
+    if returned is not None:
+        raise Conflict(_("This money is already being sent back to the payer."))
     return credit
 
 
@@ -277,7 +299,7 @@ def _match(item: ReconciliationItem, actor: User, code: str, reason: str) -> Non
     credit.notice = notice
     item.notice = notice
     item.payment = order
-    workflow.record(notice.dossier, "transfer_matched", actor=actor,
+    paying.record_for_notice(notice, "transfer_matched", actor=actor,
                     data={"notice_code": notice.code, "order_ref": order.ref, "bank_ref": credit.transaction_id,
                           "amount": credit.amount, "reason": reason})
 
@@ -285,8 +307,8 @@ def _match(item: ReconciliationItem, actor: User, code: str, reason: str) -> Non
 def _refund(item: ReconciliationItem, actor: User, reason: str) -> None:
     credit = _unused_credit(item)
     if credit.notice is None:
-        # No notice to refund through: the treasury returns it to the payer's account by hand;
-        # the item records the decision.
+        # No notice to refund through: the treasury returns it to the payer's account by hand.
+        # The item, resolved as refund_requested, marks the credit used (see _unused_credit).
         item.detail = (item.detail + " | to be returned outside LandPay (no notice)")[:2000]
         return
     from app.services.refunds import request_refund

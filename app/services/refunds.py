@@ -27,7 +27,6 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import Notice, NoticeLine, PaymentOrder, User
 from app.models.refunds import PaymentLine, Refund, RefundLine
-from app.services import workflow
 from payments.errors import GatewayError, SignatureError
 from payments.states import PaymentStatus, RefundReason, RefundState, move_refund
 
@@ -38,6 +37,14 @@ MAX_ATTEMPTS = 8
 #: Backoff after the n-th failed attempt: 1, 2, 4... minutes, at most six hours.
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
+
+
+def _record(notice: Notice, kind: str, **kwargs) -> None:
+    """A refund fact as an event of the notice's dossier (app.services.paying decides what a
+    notice without a dossier keeps instead)."""
+    from app.services.paying import record_for_notice
+
+    record_for_notice(notice, kind, **kwargs)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -60,7 +67,10 @@ def payment_lines(payment_id: int) -> dict[int, int]:
 def refundable(payment: PaymentOrder) -> dict[int | None, int]:
     """What of ``payment`` can still be refunded, per notice line id; the key None is the
     money that settled no line (a duplicate payment, an overpayment's surplus). Refunds
-    requested or made count; failed ones do not (their money was never returned)."""
+    requested or made count. A failed refund counts too unless the bank refused it (its
+    answer, ``response_code``, is known and not ``00``): one left failed after every attempt
+    went unanswered, or answered for another amount, may have been made, so its money is
+    never offered again."""
     if payment.status is not PaymentStatus.SUCCEEDED:
         return {}
     settled = payment_lines(payment.id)
@@ -69,7 +79,9 @@ def refundable(payment: PaymentOrder) -> dict[int | None, int]:
     taken = db.session.execute(
         select(RefundLine.notice_line_id, func.sum(RefundLine.amount))
         .join(Refund, Refund.id == RefundLine.refund_id)
-        .where(Refund.payment_id == payment.id, Refund.state != RefundState.FAILED)
+        .where(Refund.payment_id == payment.id,
+               (Refund.state != RefundState.FAILED) | Refund.response_code.is_(None)
+               | (Refund.response_code == "00"))
         .group_by(RefundLine.notice_line_id)
     )
     for line_id, total in taken:
@@ -153,8 +165,8 @@ def request_refund(
     )
     db.session.add(refund)
     db.session.flush()
-    workflow.record(
-        payment.notice.dossier, "refund_requested", actor=actor,
+    _record(
+        payment.notice, "refund_requested", actor=actor,
         actor_label=None if actor else "system",
         data={"refund_ref": refund.ref, "order_ref": payment.ref, "amount": amount,
               "reason": reason.value},
@@ -166,13 +178,17 @@ def request_due_refunds() -> list[Refund]:
     """Request the refund of every payment's money that settled nothing and is not being
     refunded yet: duplicate payments (``needs_refund``) and overpayments' surplus. Only
     payments whose split by line is recorded are looked at, so older ones are never refunded
-    by guess. The caller commits."""
+    by guess. A payment whose refund of that money failed is left to a person: asking again
+    under a new reference could return the money twice. The caller commits."""
     settled = (select(func.coalesce(func.sum(PaymentLine.amount), 0))
                .where(PaymentLine.payment_id == PaymentOrder.id).scalar_subquery())
     has_lines = select(PaymentLine.id).where(PaymentLine.payment_id == PaymentOrder.id).exists()
+    failed_before = (select(RefundLine.id).join(Refund, Refund.id == RefundLine.refund_id)
+                     .where(Refund.payment_id == PaymentOrder.id, Refund.state == RefundState.FAILED,
+                            RefundLine.notice_line_id.is_(None)).exists())
     candidates = db.session.scalars(
         select(PaymentOrder).where(
-            PaymentOrder.status == PaymentStatus.SUCCEEDED,
+            PaymentOrder.status == PaymentStatus.SUCCEEDED, ~failed_before,
             PaymentOrder.needs_refund.is_(True) | (has_lines & (settled < PaymentOrder.amount)),
         ).order_by(PaymentOrder.id)
     ).all()
@@ -244,14 +260,13 @@ def _record_answer(refund_id: int, result, error: str | None) -> str:
         return f"{refund.ref}: already {refund.state.value}"
     now = datetime.now(UTC)
     refund.attempts += 1
-    dossier = notice.dossier
     if result is None:
         refund.last_error = error
         if refund.attempts >= MAX_ATTEMPTS:
             move_refund(refund, RefundState.FAILED)
             refund.finished_at = now
             refund.next_attempt_at = None
-            workflow.record(dossier, "refund_failed", actor_label="worker",
+            _record(notice, "refund_failed", actor_label="worker",
                             data={"refund_ref": refund.ref, "attempts": refund.attempts})
             return f"{refund.ref}: bank unreachable {refund.attempts} times, failed"
         refund.next_attempt_at = now + backoff(refund.attempts)
@@ -263,7 +278,7 @@ def _record_answer(refund_id: int, result, error: str | None) -> str:
         refund.last_error = f"refused by the bank ({result.response_code})"
         move_refund(refund, RefundState.FAILED)
         log.warning("bank refused refund %s with code %s", refund.ref, result.response_code)
-        workflow.record(dossier, "refund_failed", actor_label="bank",
+        _record(notice, "refund_failed", actor_label="bank",
                         data={"refund_ref": refund.ref, "response_code": result.response_code})
         return f"{refund.ref}: refused by the bank ({result.response_code})"
     move_refund(refund, RefundState.SUCCEEDED)
@@ -274,7 +289,7 @@ def _record_answer(refund_id: int, result, error: str | None) -> str:
             line = db.session.get(NoticeLine, part.notice_line_id)
             line.refunded += part.amount
     notice.refresh_status()
-    workflow.record(dossier, "refund_made", actor_label="bank",
+    _record(notice, "refund_made", actor_label="bank",
                     data={"refund_ref": refund.ref, "bank_ref": refund.bank_ref,
                           "amount": refund.amount})
     return f"{refund.ref}: refunded {refund.amount} dong"

@@ -4,6 +4,7 @@ need a second officer."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 import tax_calc
@@ -193,3 +194,50 @@ def test_adjustment_input_is_checked(app, world):
         answer = client.post(f"/api/v1/assessments/{first}/adjust", headers=tax, json=body)
         assert answer.status_code == 422, (body, answer.get_json())
     assert len(_notices(app, code)) == 1
+
+
+def _latest_assessment(app, code):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Assessment, Dossier
+
+    with app.app_context():
+        dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+        latest = db.session.scalars(select(Assessment).where(Assessment.dossier_id == dossier.id)
+                                    .order_by(Assessment.id.desc())).first()
+        return latest.id, latest.total
+
+
+def test_small_steps_cannot_avoid_the_second_officer(app, world):
+    """The threshold is measured from the last approved total (or the confirmed first
+    version), not from the version before: one officer lowering the total step by step, each
+    step under the threshold, is stopped once the steps add up to more."""
+    from tests.app.test_api import token
+
+    code, _notice = world.file_and_confirm()
+    client = app.test_client()
+    headers = token(client, "tax")
+    _first, first_total = _latest_assessment(app, code)
+    steps = [{"area_m2": "1"}] + [{"declared_price": price} for price in range(10_500_000_000, 0, -1_500_000_000)]
+    answers = []
+    for change in steps:
+        assessment_id, _total = _latest_assessment(app, code)
+        answer = client.post(f"/api/v1/assessments/{assessment_id}/adjust", headers=headers,
+                             json={"changes": change, "reason": "Comparable sales are lower."})
+        answers.append(answer.get_json().get("status") if answer.status_code == 201 else answer.status_code)
+    _latest, total = _latest_assessment(app, code)
+    assert abs(first_total - total) <= 50_000_000
+    assert "pending_approval" in answers  # the step that crossed the threshold waits
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, 7, True])
+def test_a_relationship_of_the_wrong_type_is_a_field_error(app, world, value):
+    from tests.app.test_api import token
+
+    code, _notice = world.file_and_confirm()
+    assessment_id, _total = _latest_assessment(app, code)
+    client = app.test_client()
+    answer = client.post(f"/api/v1/assessments/{assessment_id}/adjust", headers=token(client, "tax"),
+                         json={"changes": {"relationship": value}, "reason": "x"})
+    assert answer.status_code == 422 and "relationship" in answer.get_json()["error"]["fields"]
