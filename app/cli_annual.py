@@ -15,8 +15,9 @@ from flask.cli import with_appcontext
               help="Show a progress bar.")
 @with_appcontext
 def assess_annual_tax(year: int, province: str | None, batch_size: int, progress: bool) -> None:
-    """Assess the year's non-agricultural land use tax of every residential parcel as notices.
-    Safe to re-run: notices already issued for the year are kept, none is duplicated."""
+    """Assess the year's non-agricultural land use tax of every residential parcel as notices,
+    each payable online unless exempt. Safe to re-run: notices already issued for the year are
+    kept, none is duplicated, and those not yet payable are made so."""
     from app.services.annual_tax import AnnualTaxError, run_annual_tax
 
     try:

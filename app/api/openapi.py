@@ -430,8 +430,14 @@ def document() -> dict:
                                      "description": "When the line falls due, dated from the notice's issue "
                                      "date by the tax rules; the amounts add up to the line's amount"}}}]},
                 "Notice": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "dossier_code": {"type": "string"},
-                    "status": {"type": "string", "enum": ["unpaid", "paid"]}, "total": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "dossier_code": {"type": ["string", "null"],
+                                     "description": "null for an annual non-agricultural land use tax notice"},
+                    "annual": {"oneOf": [{"type": "object", "properties": {
+                        "tax_year": {"type": "integer"}, "parcel": {"type": "object"}}}, {"type": "null"}],
+                        "description": "For an annual non-agricultural land use tax notice (no dossier): "
+                        "its tax year and parcel"},
+                    "status": {"type": "string", "enum": ["unpaid", "paid", "cancelled"]}, "total": {"type": "integer"},
                     "outstanding": {"type": "integer"},
                     "due_on": {"type": ["string", "null"], "format": "date",
                                "description": "Due by: the first date a part of the notice falls due; "
@@ -470,12 +476,12 @@ def document() -> dict:
                     "lines": {"type": "array", "items": _ref("Line")}}},
                 "Payment": {"type": "object", "properties": {
                     "ref": {"type": "string"}, "amount": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["created", "started", "succeeded", "failed", "expired", "cancelled"]},
+                    "status": {"type": "string", "enum": ["created", "started", "succeeded", "failed", "expired"]},
                     "bank_ref": {"type": ["string", "null"]}, "redirect_url": {"type": "string"},
                     "receipt_number": {"type": ["string", "null"]}}},
                 "Dossier": {"type": "object", "properties": {
                     "code": {"type": "string"},
-                    "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed"]},
+                    "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed", "returned", "rejected", "withdrawn"]},
                     "due_on": {"type": "string", "format": "date"}, "declared_price": {"type": "integer"},
                     "assessment": {"oneOf": [_ref("Assessment"), {"type": "null"}]},
                     "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},

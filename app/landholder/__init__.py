@@ -16,7 +16,14 @@ from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
 from app.services import documents, paying
 from app.services.refunds import refunds_of_notice, refunds_of_payment
 from app.services.scoping import dossiers_for, get_notice, notices_for
-from app.services.views import dossier_view, late_interest_today, vietqr_image, vietqr_payload
+from app.services.views import (
+    dossier_view,
+    explained_lines,
+    late_interest_today,
+    notice_view,
+    vietqr_image,
+    vietqr_payload,
+)
 from payments.receipts import receipt_qr_png
 
 bp = Blueprint("landholder", __name__)
@@ -44,8 +51,11 @@ def notices():
 @role_required(Role.LANDHOLDER)
 def notice(code: str):
     n = get_notice(current_user, code)
-    view = dossier_view(n.dossier)
+    # A notice of the annual tax has no dossier: its own payments and receipts only.
+    view = dossier_view(n.dossier) if n.dossier is not None else notice_view(n)
     return render_template("landholder/notice.html", notice=n, form=PayForm(),
+                           explained=explained_lines(n),
+                           may_pay=current_user.party_id in {p.id for p in n.payers},
                            late_interest=late_interest_today(n), vietqr=vietqr_payload(n),
                            refunds=refunds_of_notice(n.id),
                            current_locale=str(get_locale()), **{

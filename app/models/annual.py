@@ -4,18 +4,26 @@ of a lease with annual rent."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import BigId, Money, UTCDateTime, utcnow
 from app.models.people import Party
 from app.models.registry import Dossier, Parcel
+from app.models.tax import Notice
 
-__all__ = ["AnnualTaxNotice", "AnnualTaxRun", "Lease", "LeaseRentYear", "annual_notice_code"]
+__all__ = ["AnnualTaxNotice", "AnnualTaxRun", "Lease", "LeaseRentYear", "annual_notice_code",
+           "annual_notice_codes_in"]
+
+#: A yearly notice code in a transfer's purpose: the annual tax's (``NN``) or a lease's annual
+#: rent (``TD``). Banking apps may drop the hyphen, upper-case the purpose or glue words
+#: together, so it is looked for anywhere, hyphen or not.
+_ANNUAL_CODE = re.compile(r"(?<![A-Z0-9])(NN|TD)([0-9]{4})-?([0-9]{9})(?![0-9])")
 
 
 def annual_notice_code(tax_year: int, parcel_id: int) -> str:
@@ -24,8 +32,18 @@ def annual_notice_code(tax_year: int, parcel_id: int) -> str:
     return f"NN{tax_year}-{parcel_id:09d}"
 
 
+def annual_notice_codes_in(purpose: str) -> list[str]:
+    """Every distinct yearly notice code (annual tax, annual rent) a transfer's purpose names,
+    written as issued."""
+    return list(dict.fromkeys(
+        f"{kind}{year}-{number}" for kind, year, number in _ANNUAL_CODE.findall((purpose or "").upper())))
+
+
 class AnnualTaxNotice(db.Model):
-    """The non-agricultural land use tax of one residential parcel for one year."""
+    """The non-agricultural land use tax of one residential parcel for one year. Unless
+    exempt it is paid through its ``notice``, a ``Notice`` like any other but with no dossier:
+    the payment paths read its parcel and payer from the notice (``Notice.parcel``,
+    ``Notice.payers``)."""
 
     __tablename__ = "annual_tax_notices"
     #: One notice per parcel and year: what makes the batch safe to re-run.
@@ -55,6 +73,13 @@ class AnnualTaxNotice(db.Model):
 
     parcel: Mapped[Parcel] = relationship()
     holder: Mapped[Party] = relationship()
+    #: The payable notice issued for it: the notice of the same code (codes are unique
+    #: across notices, and ``NN`` is this tax's alone), no dossier, owed by ``holder``. None
+    #: when exempt: nothing is owed, so nothing can be paid. Joined on the code rather than
+    #: a column of its own, so issuing it never rewrites the annual rows (millions a year).
+    notice: Mapped[Notice | None] = relationship(
+        primaryjoin="AnnualTaxNotice.code == foreign(Notice.code)", viewonly=True,
+        uselist=False, backref=backref("annual", uselist=False, viewonly=True))
 
 
 class AnnualTaxRun(db.Model):

@@ -140,9 +140,12 @@ class Notice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
-    #: One notice per payer side: an assessment may have several notices.
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    #: None for a notice that belongs to no dossier (the annual non-agricultural land use
+    #: tax, ``AnnualTaxNotice.notice``): only its payer sees and pays it.
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    #: One notice per payer side: an assessment may have several notices. None with the
+    #: dossier: such a notice's lines explain themselves (``NoticeLine.detail``).
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
     #: The first-named party of the side that owes this notice's lines.
     payer_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     #: The side that owes it (a ``PartyRole`` of the dossier): each of its parties sees and
@@ -158,12 +161,38 @@ class Notice(db.Model):
     #: The notice this one corrects (after an adjustment), if any.
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
 
-    dossier: Mapped[Dossier] = relationship()
-    assessment: Mapped[Assessment] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+    assessment: Mapped[Assessment | None] = relationship()
     payer: Mapped[Party] = relationship()
     lines: Mapped[list[NoticeLine]] = relationship(
         back_populates="notice", order_by="NoticeLine.id", cascade="all, delete-orphan"
     )
+    # ``annual``: the AnnualTaxNotice of a dossier-less notice (a backref, app/models/annual.py).
+
+    @property
+    def payers(self) -> list[Party]:
+        """Who owes the notice, each of whom sees and may pay it: the parties of the payer's
+        side of the dossier, or the payer alone for a notice without a dossier."""
+        if self.dossier is None:
+            return [self.payer]
+        return [p.party for p in self.dossier.parties_in(self.payer_role)]
+
+    @property
+    def parcel(self):
+        """The parcel the notice is for: the dossier's, or the annual notice's."""
+        if self.dossier is not None:
+            return self.dossier.parcel
+        annual = getattr(self, "annual", None)
+        return annual.parcel if annual is not None else None
+
+    @property
+    def tax_office(self):
+        """The tax office that issued the notice: the dossier's, or (annual tax) the one the
+        parcel's registry office sends its dossiers to."""
+        if self.dossier is not None:
+            return self.dossier.tax_office
+        parcel = self.parcel
+        return parcel.registry_office.tax_office if parcel is not None else None
 
     @property
     def outstanding(self) -> int:

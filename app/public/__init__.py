@@ -73,7 +73,7 @@ def _lookup(number: str) -> dict:
         signature_ok = True
     except InvalidReceipt:
         signature_ok = False  # e.g. signed with a key withdrawn since
-    office = receipt.notice.dossier.tax_office
+    office = receipt.notice.tax_office
     return {"kind": "lookup", "signature_ok": signature_ok, "claims": {
         "receipt_id": receipt.number, "notice_code": receipt.claims.get("notice_code"),
         "total": receipt.claims.get("total"), "paid_at": receipt.claims.get("paid_at"),

@@ -7,11 +7,19 @@ force that day, the rule version that covers it, and the holders on record at it
 parcel's amount comes from ``tax_calc.annual_non_agricultural_tax`` (the same amount, to the
 dong, as the explained line). Notices are written in batches, one transaction each, with "insert, do nothing on
 conflict" on the unique (parcel, year): a re-run, or a run after a crash, only adds the
-notices that are missing. See docs/annual-tax.md.
+notices that are missing.
+
+Each notice that is not exempt is also issued, in the same transaction, as a payable
+``Notice`` under the same code: no dossier, owed by the holder of 1 January alone, one line
+explained by the rules engine (``non_agricultural_tax_line``) and classified for the treasury.
+Every payment path (card, VietQR, /pay, refunds, reconciliation) then treats it like any
+notice. A re-run issues the payable notice of any annual notice that still lacks one. See
+docs/annual-tax.md.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -22,13 +30,22 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
 import tax_calc
 from app.extensions import db
-from app.models import AnnualTaxNotice, AnnualTaxRun, Holding, Parcel, PriceEntry
+from app.models import (
+    AnnualTaxNotice,
+    AnnualTaxRun,
+    Holding,
+    Notice,
+    NoticeLine,
+    NoticeStatus,
+    Parcel,
+    PriceEntry,
+)
 from app.models.annual import annual_notice_code
 from app.models.base import utcnow
 from app.services.data_import import data_table, price_version_in_force
@@ -39,6 +56,11 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 EXAMPLES = 50
 #: The quota row that applies to a whole province (parcels record no quota location).
 PROVINCE_WIDE = "*"
+#: The side that owes an annual notice (``Notice.payer_role``): the holder on record alone.
+PAYER_ROLE = "holder"
+OBLIGATION = "non_agricultural_tax"
+
+log = logging.getLogger(__name__)
 
 
 class AnnualTaxError(ValueError):
@@ -80,6 +102,8 @@ class RunSummary:
     notices_created: int = 0
     #: Parcels assessed whose notice for the year already existed.
     notices_existing: int = 0
+    #: Payable notices issued by this run (a re-run issues those still missing).
+    payable_issued: int = 0
     exempt: int = 0
     #: Sum of the amounts assessed in this run (new and existing notices), whole dong.
     total_assessed: int = 0
@@ -95,6 +119,7 @@ class RunSummary:
         self.parcels_seen += batch.seen
         self.notices_created += created
         self.notices_existing += len(batch.notices) - created
+        self.payable_issued += batch.issued
         self.exempt += batch.exempt
         self.total_assessed += batch.total
         self.missing_price += batch.skipped["missing_price"]
@@ -114,6 +139,7 @@ class RunSummary:
             f"price tables: {versions or 'none'}",
             f"residential parcels seen: {self.parcels_seen}",
             f"notices created: {self.notices_created}; already present: {self.notices_existing}",
+            f"payable notices issued: {self.payable_issued}",
             f"exempt (50,000 VND or less): {self.exempt}",
             f"total assessed: {self.total_assessed:,} VND",
             f"skipped: {self.skipped} (missing price {self.missing_price}, missing quota "
@@ -197,6 +223,11 @@ class _Batch:
     exempt: int
     total: int
     payload: Any = None
+    #: What the explained line needs, per parcel whose notice is not exempt:
+    #: parcel id -> (area, price per m2, quota, province).
+    inputs: dict[int, tuple[Decimal, Decimal, Decimal, str]] = field(default_factory=dict)
+    #: Payable notices this batch issued.
+    issued: int = 0
 
 
 @dataclass(frozen=True)
@@ -226,6 +257,7 @@ class _Assessor:
         data, on, threshold = self.data, self.on, self.threshold
         fast = tax_calc.annual_non_agricultural_tax
         notices = []
+        inputs = {}
         skipped = {"missing_price": 0, "missing_quota": 0, "invalid_data": 0}
         exempt = total = 0
         for parcel_id, province, area, price_key, position, holder_id in rows:
@@ -251,7 +283,9 @@ class _Assessor:
             exempt += is_exempt
             total += amount
             notices.append((parcel_id, holder_id, amount, is_exempt, province))
-        return _Batch(len(rows), notices, skipped, exempt, total)
+            if amount > 0:
+                inputs[parcel_id] = (area, price, pdata.quota_m2, province)
+        return _Batch(len(rows), notices, skipped, exempt, total, inputs=inputs)
 
 
 def _count_batch(conn: Connection, batch: _Batch, created: int, run_id: int) -> None:
@@ -358,6 +392,7 @@ def _run_sqlite(engine: Engine, province: str | None, batch_size: int, assess: _
             last = rows[-1][0]
             batch = assess(rows)
             created = _write_sqlite(conn, _sqlite_rows(batch, static, assess.data)) if batch.notices else 0
+            batch.issued = issue_payable(conn, batch, static)
             _count_batch(conn, batch, created, static.run_id)
             conn.commit()
             committed(batch, created)
@@ -405,6 +440,7 @@ class _Writer(threading.Thread):
             with self.engine.connect() as conn:
                 while (batch := self.queue.get()) is not None and not self.stopping.is_set():
                     created = self.write(conn, batch.payload) if batch.notices else 0
+                    batch.issued = issue_payable(conn, batch, self.static)
                     _count_batch(conn, batch, created, self.static.run_id)
                     conn.commit()
                     batch.payload = None
@@ -513,6 +549,141 @@ def _write_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> int:
         index_elements=["parcel_id", "tax_year"]
     )
     return conn.execute(stmt, rows).rowcount
+
+
+# ------------------------------------------------------------------------- payable notices
+
+
+def issue_payable(conn: Connection, batch: _Batch, s: _Static) -> int:
+    """Issue the payable ``Notice`` of each annual notice of the batch's parcels that is not
+    exempt and has none yet (new ones, and those of a run before notices were payable), in
+    the caller's transaction. Returns how many were issued.
+
+    The line is the rules engine's explained line for the same inputs as the batch's amount;
+    should it differ from the amount on record (the data changed since that notice was
+    assessed), no payable notice is issued and the mismatch is logged, rather than a notice
+    with a wrong amount. The payable notice has the annual notice's code, unique on notices: that is the
+    link (``AnnualTaxNotice.notice``), and two runs at once issue each notice once."""
+    if not batch.inputs:
+        return 0
+    t, nt = AnnualTaxNotice.__table__, Notice.__table__
+    low, high = min(batch.inputs), max(batch.inputs)
+    due = [row for row in conn.execute(
+        select(t.c.code, t.c.parcel_id, t.c.holder_id, t.c.amount).where(
+            t.c.tax_year == s.tax_year, t.c.parcel_id.between(low, high),
+            t.c.exempt.is_(False), t.c.amount > 0, ~exists().where(nt.c.code == t.c.code)))
+        if row.parcel_id in batch.inputs]
+    if not due:
+        return 0
+    jan1 = s.holders_at.date()
+    issued_on = max(s.created_at.astimezone(LOCAL_TZ).date(), jan1)
+    notices, lines = [], {}
+    stamps: dict[str, tuple[str | None, str | None]] = {}
+    for row in due:
+        area, price, quota, province = batch.inputs[row.parcel_id]
+        line = tax_calc.non_agricultural_tax_line(
+            area, price, quota, RESIDENTIAL, None, jan1, notice_date=issued_on,
+            tax_year=s.tax_year, parcel_id=str(row.parcel_id))
+        if line.amount != row.amount:
+            log.warning("annual notice %s: amount on record %s, explained line %s; not issued",
+                        row.code, row.amount, line.amount)
+            continue
+        installments = [{"due_on": on.isoformat() if on else None, "amount": amount}
+                        for on, amount in line.installments]
+        firsts = [on for on, amount in line.installments if on is not None and amount > 0]
+        if province not in stamps:
+            stamps[province] = _classification(province)
+        budget_code, account = stamps[province]
+        notices.append({
+            "code": row.code, "dossier_id": None, "assessment_id": None,
+            "payer_id": row.holder_id, "payer_role": PAYER_ROLE, "status": NoticeStatus.UNPAID,
+            "total": row.amount, "issued_at": s.created_at,
+            "due_on": min(firsts, default=None), "paid_at": None, "replaces_id": None})
+        lines[row.code] = {
+            "assessment_line_id": None, "obligation": line.obligation, "amount": line.amount,
+            "paid": 0, "refunded": 0, "installments": installments,
+            "due_on": line.installments[-1][0] if line.installments else None,
+            "budget_code": budget_code, "treasury_account": account,
+            "detail": {"base": line.base, "base_method": line.base_method_text,
+                       "rate": str(line.rate), "rounding": line.rounding,
+                       "legal_basis": line.legal_basis,
+                       "rule_version": line.rule_version,
+                       "explanation_vi": line.explanation_vi,
+                       "explanation_en": line.explanation_en,
+                       "tax_year": s.tax_year, "parcel_id": row.parcel_id}}
+    if not notices:
+        return 0
+    if conn.dialect.name == "postgresql":
+        return _insert_payable_postgresql(conn, notices, lines)
+    return _insert_payable(conn, notices, lines)
+
+
+def _insert_payable(conn: Connection, notices: list[dict], lines: dict[str, dict]) -> int:
+    """Insert the notices not there yet (by code) and the lines of those inserted."""
+    nt = Notice.__table__
+    created = conn.execute(
+        sqlite.insert(nt).on_conflict_do_nothing(index_elements=["code"])
+        .returning(nt.c.id, nt.c.code), notices).all()
+    if created:
+        conn.execute(NoticeLine.__table__.insert(),
+                     [{**lines[code], "notice_id": notice_id} for notice_id, code in created])
+    return len(created)
+
+
+_NOTICE_COLUMNS = ("id", "code", "payer_id", "payer_role", "status", "total", "issued_at",
+                   "due_on")
+_LINE_COLUMNS = ("notice_id", "obligation", "amount", "paid", "refunded", "installments",
+                 "due_on", "detail", "budget_code", "treasury_account")
+
+
+def _insert_payable_postgresql(conn: Connection, notices: list[dict],
+                               lines: dict[str, dict]) -> int:
+    """The same with COPY (a batch is tens of thousands of notices): ids are drawn from the
+    notices' sequence first, so each line is copied with its notice's id; a notice already
+    there (its code taken by a concurrent run) is not inserted, and neither are its lines."""
+    import json
+
+    ncols, lcols = ", ".join(_NOTICE_COLUMNS), ", ".join(_LINE_COLUMNS)
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence('notices', 'id')) "
+                    "FROM generate_series(1, %s)", (len(notices),))
+        ids = [row[0] for row in cur.fetchall()]
+        cur.execute("CREATE TEMPORARY TABLE notices_load ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {ncols} FROM notices WITH NO DATA")
+        cur.execute("CREATE TEMPORARY TABLE notice_lines_load ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {lcols} FROM notice_lines WITH NO DATA")
+        status = NoticeStatus.UNPAID.name  # how the column stores the enum
+        with cur.copy(f"COPY notices_load ({ncols}) FROM STDIN") as copy:
+            for notice_id, n in zip(ids, notices, strict=True):
+                copy.write_row((notice_id, n["code"], n["payer_id"], n["payer_role"], status,
+                                n["total"], n["issued_at"], n["due_on"]))
+        with cur.copy(f"COPY notice_lines_load ({lcols}) FROM STDIN") as copy:
+            for notice_id, n in zip(ids, notices, strict=True):
+                line = lines[n["code"]]
+                copy.write_row((notice_id, line["obligation"], line["amount"], 0, 0,
+                                json.dumps(line["installments"]), line["due_on"],
+                                json.dumps(line["detail"], ensure_ascii=False),
+                                line["budget_code"], line["treasury_account"]))
+        cur.execute(f"INSERT INTO notices ({ncols}) SELECT {ncols} FROM notices_load "  # noqa: S608
+                    "ON CONFLICT (code) DO NOTHING")
+        created = cur.rowcount
+        cur.execute(f"INSERT INTO notice_lines ({lcols}) "  # noqa: S608
+                    f"SELECT {', '.join('l.' + c for c in _LINE_COLUMNS)} "
+                    "FROM notice_lines_load l JOIN notices n ON n.id = l.notice_id")
+    return created
+
+
+def _classification(province: str) -> tuple[str | None, str | None]:
+    """The budget code and treasury account of the tax in ``province``; (None, None) when the
+    table has no entry (logged: a gap must not stop the notices being issued)."""
+    from app.services import treasury
+
+    try:
+        found = treasury.classify(OBLIGATION, province)
+    except treasury.UnknownClassification as err:
+        log.warning("annual notices of %s left unclassified: %s", province, err)
+        return None, None
+    return found.code, found.account_label
 
 
 # ------------------------------------------------------------------------- annual land rent

@@ -24,14 +24,15 @@ from app.models import (
     PaymentOrder,
     ReconciliationItem,
 )
-from app.services import paying, workflow
+from app.models.annual import annual_notice_codes_in
+from app.services import paying
 from payments.credits import (
     Credit,
     CreditAnswer,
     CreditOutcome,
     answer,
     classify,
-    notice_code,
+    notice_codes,
     parse_credit,
 )
 from payments.errors import MalformedNotification, SignatureError
@@ -93,6 +94,14 @@ def pay_notice_with_credit(credit: BankCredit, notice: Notice, *, actor_label: s
     return order
 
 
+def _notice_code(purpose: str) -> str | None:
+    """The one notice code a transfer's purpose names: a dossier notice's (``TB``), an annual
+    tax notice's (``NN``) or an annual rent notice's (``TD``); None when it names none or several (a transfer meant for two
+    notices cannot be split by guessing)."""
+    codes = notice_codes(purpose) + annual_notice_codes_in(purpose)
+    return codes[0] if len(codes) == 1 else None
+
+
 def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCredit:
     """Record one credit, once. The caller commits.
 
@@ -101,7 +110,7 @@ def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCr
     existing = db.session.scalar(select(BankCredit).where(BankCredit.transaction_id == credit.transaction_id))
     if existing is not None:
         return existing
-    code = notice_code(credit.purpose)
+    code = _notice_code(credit.purpose)
     notice_id = db.session.scalar(select(Notice.id).where(Notice.code == code)) if code else None
     notice = paying.lock_notice(notice_id) if notice_id is not None else None
     if notice is not None:
@@ -126,7 +135,7 @@ def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCr
     db.session.flush()
     if outcome is CreditOutcome.PAYS:
         order = pay_notice_with_credit(row, notice, actor_label="bank")
-        workflow.record(notice.dossier, "transfer_received", actor_label="bank",
+        paying.record_for_notice(notice, "transfer_received", actor_label="bank",
                         data={"notice_code": notice.code, "order_ref": order.ref,
                               "bank_ref": credit.transaction_id, "amount": credit.amount})
         return row
@@ -143,7 +152,7 @@ def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCr
               detail=detail, transaction_id=credit.transaction_id, credit=row, notice=notice,
               statement_date=statement_date)
     if notice is not None:
-        workflow.record(notice.dossier, "transfer_to_reconcile", actor_label="bank",
+        paying.record_for_notice(notice, "transfer_to_reconcile", actor_label="bank",
                         data={"notice_code": notice.code, "bank_ref": credit.transaction_id,
                               "amount": credit.amount, "outcome": outcome.value})
     log.info("credit %s for %s dong: %s", credit.transaction_id, credit.amount, outcome.value)

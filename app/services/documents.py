@@ -106,7 +106,7 @@ class _Document(FPDF):
 
 
 def _office(notice: Notice) -> str:
-    office = notice.dossier.tax_office
+    office = notice.tax_office
     return f"{office.name} ({office.code})" if office else ""
 
 
@@ -120,10 +120,20 @@ def _treasury() -> str:
 
 
 def _parcel(notice: Notice) -> str:
-    parcel = notice.dossier.parcel
+    parcel = notice.parcel
+    if parcel is None:
+        return ""
     return _("Map sheet %(sheet)s, parcel %(no)s, %(area)s m², %(address)s",
              sheet=parcel.map_sheet, no=parcel.parcel_no, area=parcel.area_m2,
              address=parcel.address)
+
+
+def _subject(dossier_code: str, notice: Notice) -> list[tuple[str, str]]:
+    """What the notice is for: its dossier or, for the annual tax (no dossier), the tax year."""
+    annual = getattr(notice, "annual", None)
+    if not dossier_code and annual is not None:
+        return [(_("Annual non-agricultural land use tax"), str(annual.tax_year))]
+    return [(_("Dossier"), dossier_code)]
 
 
 def _legal_bases(notice: Notice) -> dict[str, str]:
@@ -163,7 +173,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         (_("Issuing office"), _office(notice)),
         (_("Collected into"), _treasury()),
         (_("Notice"), claims.get("notice_code", "")),
-        (_("Dossier"), claims.get("dossier_code", "")),
+        *_subject(claims.get("dossier_code", ""), notice),
         (_("Parcel"), _parcel(notice)),
         (_("Paid by"), claims.get("payer_name", "")),
         (_("Paid for"), ", ".join(claims.get("paid_for") or [])),
@@ -191,11 +201,11 @@ def receipt_pdf(receipt: Receipt) -> bytes:
 
 def notice_pdf(notice: Notice) -> bytes:
     doc = _Document(_("Payment notice %(code)s", code=notice.code))
-    payers = ", ".join(p.party.full_name for p in notice.dossier.parties_in(notice.payer_role))
+    payers = ", ".join(p.full_name for p in notice.payers)
     doc.facts([
         (_("Issuing office"), _office(notice)),
         (_("Pay into"), _treasury()),
-        (_("Dossier"), notice.dossier.code),
+        *_subject(notice.dossier.code if notice.dossier is not None else "", notice),
         (_("Parcel"), _parcel(notice)),
         (_("Payer"), payers or notice.payer.full_name),
         (_("Issued"), _when(notice.issued_at)),

@@ -71,7 +71,7 @@ def late_interest_lines(notice: Notice, paid_on: date) -> list[tax_calc.Line]:
     order). Empty when nothing is overdue."""
     found = []
     for line in notice.lines:
-        if line.assessment_line_id is None:
+        if line.obligation == "late_interest":
             continue  # an interest line itself bears no interest
         covered = line.paid - line.refunded
         for part in line.installments or ():
@@ -220,8 +220,8 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
     )
     db.session.add(order)
     db.session.flush()
-    workflow.record(
-        notice.dossier, "payment_started", actor=user, actor_label=None if user else "public-payer",
+    record_for_notice(
+        notice, "payment_started", actor=user, actor_label=None if user else "public-payer",
         data={"notice_code": notice.code, "order_ref": order.ref, "amount": order.amount,
               "late_interest": interest},
     )
@@ -242,7 +242,7 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     """Move a locked, non-final order to its final state and, on success, pay the notice."""
     new = PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED
     notice = order.notice
-    dossier = notice.dossier
+    dossier = notice.dossier  # None for a notice without a dossier (the annual tax)
     # Read before any change, so no half-changed order is flushed early.
     already_paid = result.succeeded and notice.outstanding <= 0
     move(order, new)
@@ -251,16 +251,16 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     order.response_code = result.response_code
     order.finished_at = result.paid_at or datetime.now(UTC)
     if not result.succeeded:
-        workflow.record(
-            dossier, "payment_failed", actor_label=actor_label,
+        record_for_notice(
+            notice, "payment_failed", actor_label=actor_label,
             data={"order_ref": order.ref, "response_code": result.response_code},
         )
         return
     if already_paid:
         # Paid already through another attempt: keep the money's trace and flag it for refund.
         log.warning("payment %s received for notice %s that was already paid", order.ref, notice.code)
-        workflow.record(
-            dossier, "duplicate_payment_received", actor_label=actor_label,
+        record_for_notice(
+            notice, "duplicate_payment_received", actor_label=actor_label,
             data={"order_ref": order.ref, "bank_ref": order.bank_ref, "amount": order.amount},
         )
         return
@@ -274,7 +274,7 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
             installments=[],
             detail=late_interest_detail(late_interest_lines(notice, local_day(order.created_at))),
         )
-        treasury.stamp(interest_line, dossier.parcel.province)
+        treasury.stamp(interest_line, notice.parcel.province)
         notice.lines.append(interest_line)
         notice.total += interest
         remaining -= interest
@@ -288,21 +288,32 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
     if remaining > 0:
         # More than the notice owed: keep the trace; the surplus is for refund.
         log.warning("payment %s exceeds what notice %s owed by %s dong", order.ref, notice.code, remaining)
-        workflow.record(
-            dossier, "overpayment_received", actor_label=actor_label,
+        record_for_notice(
+            notice, "overpayment_received", actor_label=actor_label,
             data={"order_ref": order.ref, "surplus": remaining},
         )
     notice.refresh_status()
     notice.paid_at = order.finished_at
     db.session.flush()
     _issue_receipt(order, shares)
-    if notice.status is NoticeStatus.PAID and dossier.status is DossierStatus.AWAITING_PAYMENT \
+    if notice.status is NoticeStatus.PAID and dossier is not None \
+            and dossier.status is DossierStatus.AWAITING_PAYMENT \
             and _all_notices_paid(dossier.id):
         workflow.move(
             dossier, DossierStatus.PAID, actor_label=actor_label,
             data={"order_ref": order.ref, "bank_ref": order.bank_ref, "amount": order.amount,
                   "receipt": order.receipt.number if order.receipt else None},
         )
+
+
+def record_for_notice(notice: Notice, kind: str, **kwargs) -> None:
+    """Record a payment fact as an event of the notice's dossier. A notice without a dossier
+    (the annual tax) has no event history to add to: its orders, receipts and refunds are its
+    record, and the fact is logged."""
+    if notice.dossier is not None:
+        workflow.record(notice.dossier, kind, **kwargs)
+    else:
+        log.info("notice %s: %s", notice.code, kind)
 
 
 def lock_notice(notice_id: int) -> Notice:
@@ -339,6 +350,22 @@ def _all_notices_paid(dossier_id: int) -> bool:
     return all(status in (NoticeStatus.PAID, NoticeStatus.CANCELLED) for status in statuses)
 
 
+def _receipt_parties(notice: Notice) -> dict:
+    """Who the receipt is about: the dossier's parties by role or, for the annual tax, the
+    holder, the tax year and the parcel (a receipt names what it was paid for)."""
+    dossier = notice.dossier
+    if dossier is not None:
+        return {"procedure": dossier.procedure,
+                "transferors": [p.full_name for p in dossier.transferors],
+                "transferees": [p.full_name for p in dossier.transferees],
+                "holders": [p.full_name for p in dossier.holders]}
+    annual, parcel = notice.annual, notice.parcel
+    return {"procedure": "annual_non_agricultural_tax",
+            "holders": [p.full_name for p in notice.payers],
+            "tax_year": str(annual.tax_year) if annual is not None else "",
+            "parcel": f"{parcel.map_sheet}/{parcel.parcel_no}, {parcel.address}" if parcel else ""}
+
+
 def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
     signer = receipt_signer()
     notice = order.notice
@@ -353,13 +380,10 @@ def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
         payment_id=str(order.id),
         order_ref=order.ref,
         notice_code=notice.code,
-        dossier_code=notice.dossier.code,
+        dossier_code=notice.dossier.code if notice.dossier is not None else "",
         payer_name=payer_name,
-        paid_for=[p.party.full_name for p in notice.dossier.parties_in(notice.payer_role)],
-        parties={"procedure": notice.dossier.procedure,
-                 "transferors": [p.full_name for p in notice.dossier.transferors],
-                 "transferees": [p.full_name for p in notice.dossier.transferees],
-                 "holders": [p.full_name for p in notice.dossier.holders]},
+        paid_for=[p.full_name for p in notice.payers],
+        parties=_receipt_parties(notice),
         lines=shares,
         # What settled the notice's lines; an overpayment's surplus is refunded, not receipted.
         total=sum(share["amount"] for share in shares),
@@ -457,8 +481,8 @@ def handle_notification(params: dict[str, str]) -> dict:
         # The bank says it took money for an order we hold as failed: never silently dropped.
         detail = f"success reported for {order.status.value} order {order.ref}: to reconcile"
         log.warning("bank reports payment %s succeeded but it is %s", order.ref, order.status.value)
-        workflow.record(
-            order.notice.dossier, "payment_to_reconcile", actor_label="bank",
+        record_for_notice(
+            order.notice, "payment_to_reconcile", actor_label="bank",
             data={"order_ref": order.ref, "bank_ref": result.bank_ref, "amount": result.amount},
         )
     else:

@@ -4,11 +4,11 @@ through here, so a landholder sees only their own and an officer only their offi
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Assessment, Dossier, DossierParty, Notice, Parcel, Role, User
+from app.models import Assessment, Dossier, DossierParty, Notice, Office, Parcel, Role, User
 
 
 def dossiers_for(user: User) -> Select:
@@ -35,14 +35,31 @@ def parcels_for(user: User) -> Select:
     return query.where(False)
 
 
+def _annual_of_offices(offices):
+    """The condition "this notice is the annual tax's (no dossier; its annual notice has its
+    code) of a parcel whose registry office is one of ``offices``": correlated, so looking one
+    notice up reads one annual row, not every annual row of the offices."""
+    from app.models import AnnualTaxNotice
+
+    return and_(Notice.dossier_id.is_(None), exists().where(
+        AnnualTaxNotice.code == Notice.code, Parcel.id == AnnualTaxNotice.parcel_id,
+        Parcel.registry_office_id.in_(offices)))
+
+
 def notices_for(user: User) -> Select:
-    query = select(Notice).join(Dossier, Notice.dossier_id == Dossier.id)
+    # Outer join: a notice of the annual tax has no dossier; it is scoped through its parcel
+    # (officers) or its payer (the holder of 1 January).
+    query = select(Notice).outerjoin(Dossier, Notice.dossier_id == Dossier.id)
     if user.role is Role.ADMIN:
         return query
     if user.role is Role.TAX_OFFICER:
-        return query.where(Dossier.tax_office_id == user.office_id)
+        return query.where(or_(
+            Dossier.tax_office_id == user.office_id,
+            _annual_of_offices(select(Office.id).where(Office.tax_office_id == user.office_id))))
     if user.role is Role.REGISTRY_OFFICER:
-        return query.where(Dossier.registry_office_id == user.office_id)
+        return query.where(or_(
+            Dossier.registry_office_id == user.office_id,
+            _annual_of_offices([user.office_id])))
     if user.role is Role.LANDHOLDER and user.party_id:
         # A landholder sees the notices of their own side of the dossier (the lines they
         # owe), not those the other side owes.

@@ -38,6 +38,18 @@ def dossier_view(dossier: Dossier) -> dict:
     }
 
 
+def notice_view(notice: Notice) -> dict:
+    """The page context of a notice without a dossier (the annual tax): what ``dossier_view``
+    gives, for this notice alone."""
+    payments = db.session.scalars(
+        select(PaymentOrder).where(PaymentOrder.notice_id == notice.id).order_by(PaymentOrder.id)
+    ).all()
+    receipts = db.session.scalars(
+        select(Receipt).where(Receipt.notice_id == notice.id).order_by(Receipt.id)).all()
+    return {"dossier": None, "assessment": None, "notice": notice, "notices": [notice],
+            "payments": payments, "receipts": receipts, "events": []}
+
+
 def line_json(line) -> dict:
     return {
         "obligation": line.obligation,
@@ -130,11 +142,14 @@ def notice_json(n: Notice) -> dict:
     payload = vietqr_payload(n)
     return {
         "code": n.code,
-        "dossier_code": n.dossier.code,
+        "dossier_code": n.dossier.code if n.dossier is not None else None,
+        # The annual tax's notices have no dossier: the year and parcel say what they are for.
+        "annual": {"tax_year": n.annual.tax_year, "parcel": parcel_ref(n.parcel)}
+        if n.dossier is None and n.annual is not None else None,
         "status": n.status.value,
         "payer": n.payer.full_name,
         "payer_role": n.payer_role,
-        "payers": [party_json(p.party) for p in n.dossier.parties_in(n.payer_role)],
+        "payers": [party_json(p) for p in n.payers],
         "late_interest_today": late_interest_today(n),
         "total": n.total,
         "outstanding": n.outstanding,
@@ -187,6 +202,23 @@ def payment_json(p: PaymentOrder) -> dict:
 def receipt_json(r: Receipt) -> dict:
     return {"number": r.number, "kid": r.kid, "token": r.token, "claims": r.claims,
             "issued_at": r.issued_at.isoformat()}
+
+
+def parcel_ref(p) -> dict:
+    """The facts that name a parcel (on a notice without a dossier)."""
+    return {"province": p.province, "map_sheet": p.map_sheet, "parcel_no": p.parcel_no,
+            "address": p.address, "area_m2": str(p.area_m2)}
+
+
+def explained_lines(n: Notice) -> list:
+    """The notice's lines with their explanation, for the "what you pay and why" table: the
+    assessment's lines or, for a notice without one (the annual tax), the rules engine's
+    explanation kept on each line (late-payment interest is shown on its own)."""
+    if n.assessment_id is not None:
+        return [line.assessment_line for line in n.lines if line.assessment_line is not None]
+    return [{"rounding": "half_up_dong_once_per_line", **(line.detail or {}),
+             "obligation": line.obligation, "amount": line.amount}
+            for line in n.lines if line.obligation != "late_interest"]
 
 
 def party_json(p) -> dict:

@@ -300,3 +300,262 @@ def _party_id(app, username):
 
     with app.app_context():
         return db.session.scalar(select(User.party_id).where(User.username == username))
+
+
+# --------------------------------------------------------------------------- payable notices
+
+
+def _annual(app, parcel_id, year=2027):
+    """(code, amount, holder id, payable notice id) of a parcel's annual notice."""
+    from app.extensions import db
+    from app.models import AnnualTaxNotice
+
+    with app.app_context():
+        a = db.session.scalar(select(AnnualTaxNotice).where(
+            AnnualTaxNotice.parcel_id == parcel_id, AnnualTaxNotice.tax_year == year))
+        return a.code, a.amount, a.holder_id, a.notice.id if a.notice is not None else None
+
+
+def _api(client, username):
+    from tests.conftest import PASSWORD
+
+    answer = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
+    return {"Authorization": "Bearer " + answer.get_json()["token"]}
+
+
+def _notify(app, ref):
+    from app.extensions import db
+    from app.models import PaymentOrder
+    from tests.app.bank import notification
+
+    with app.app_context():
+        amount = db.session.scalar(select(PaymentOrder.amount).where(PaymentOrder.ref == ref))
+    answer = app.test_client().post("/bank/notify", data=notification(ref, amount))
+    assert answer.get_json()["RspCode"] == "00", answer.get_data(as_text=True)
+
+
+def test_the_batch_issues_a_payable_notice_for_each_notice_not_exempt(app, setup):
+    from app.extensions import db
+    from app.models import AnnualTaxNotice, Notice, NoticeLine
+
+    first = run(app, batch_size=2)
+    with app.app_context():
+        annual = db.session.scalars(select(AnnualTaxNotice)).all()
+        owed = [a for a in annual if not a.exempt]
+        assert owed and any(a.exempt for a in annual)
+        assert first.payable_issued == len(owed)
+        for a in annual:
+            if a.exempt:
+                assert a.notice is None  # nothing owed: nothing to pay
+                assert db.session.scalar(select(Notice).where(Notice.code == a.code)) is None
+                continue
+            n = a.notice
+            assert (n.code, n.dossier_id, n.assessment_id, n.payer_id, n.total, n.status.value) \
+                == (a.code, None, None, a.holder_id, a.amount, "unpaid")
+            assert n.annual is a and n.parcel.id == a.parcel_id
+            [line] = n.lines
+            assert (line.obligation, line.amount, line.paid, line.due_on) == (
+                "non_agricultural_tax", a.amount, 0, a.due_on)
+            assert sum(part["amount"] for part in line.installments) == a.amount
+            assert n.due_on is not None and n.due_on <= a.due_on
+            assert line.budget_code == "757-1602" and line.treasury_account
+            # Explained as the rules engine explains the same parcel.
+            area, price, _holder = parcel_inputs(app, a.parcel_id)
+            explained = tax_calc.non_agricultural_tax_line(area, price, Decimal("160"),
+                                                           valid_on=date(2027, 1, 1))
+            assert line.info("explanation_vi") == explained.explanation_vi
+            assert line.info("legal_basis") == explained.legal_basis
+            assert line.info("base") == explained.base
+    again = run(app, batch_size=3)
+    assert again.payable_issued == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notice)) == len(owed)
+        assert db.session.scalar(select(func.count()).select_from(NoticeLine)) == len(owed)
+
+
+def test_a_rerun_issues_the_payable_notices_still_missing(app, setup):
+    """Notices assessed before they were payable get their payable notice on a re-run."""
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from app.models import AnnualTaxNotice, Notice, NoticeLine
+
+    run(app)
+    with app.app_context():
+        before = {a.code: a.amount for a in db.session.scalars(select(AnnualTaxNotice))
+                  if a.notice is not None}
+        db.session.execute(delete(NoticeLine))
+        db.session.execute(delete(Notice))
+        db.session.commit()
+    summary = run(app)
+    assert (summary.notices_created, summary.payable_issued) == (0, len(before))
+    with app.app_context():
+        assert {n.code: n.total for n in db.session.scalars(select(Notice))} == before
+
+
+def test_the_holder_pays_an_annual_notice_by_card_and_gets_the_receipt(app, setup):
+    from app.extensions import db
+    from app.models import Notice, PaymentOrder, Receipt
+    from tests.conftest import login, post_form
+
+    run(app)
+    code, amount, _holder, notice_id = _annual(app, setup.ids["first"])
+    assert notice_id is not None and amount > 0
+    an = app.test_client()
+    login(an, "an")
+    listing = an.get("/me/").get_data(as_text=True)
+    assert f'href="/me/notices/{code}"' in listing
+    page = an.get(f"/me/notices/{code}").get_data(as_text=True)
+    assert 'id="pay"' in page and 'id="vietqr"' in page and 'id="notice-tax-year">2027<' in page
+    assert "12 Lê Lợi" in page and "Thuế sử dụng đất phi nông nghiệp" in page
+    assert an.get(f"/me/notices/{code}/vietqr.png").mimetype == "image/png"
+    assert an.get(f"/me/notices/{code}.pdf").mimetype == "application/pdf"
+    started = post_form(an, f"/me/notices/{code}", f"/me/notices/{code}/pay")
+    assert started.status_code == 303
+    assert started.headers["Location"].startswith(app.config["BANK_BASE_URL"])
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        ref = order.ref
+        assert order.amount == amount and order.notice_id == notice_id
+    _notify(app, ref)
+    with app.app_context():
+        assert db.session.get(Notice, notice_id).status.value == "paid"
+        receipt = db.session.scalar(select(Receipt))
+        claims, number = receipt.claims, receipt.number
+    assert claims["total"] == amount and claims["notice_code"] == code
+    assert claims["dossier_code"] == "" and claims["paid_for"] == ["Nguyễn Văn An"]
+    assert claims["parties"]["tax_year"] == "2027" and "12 Lê Lợi" in claims["parties"]["parcel"]
+    assert claims["lines"][0]["budget_code"] == "757-1602"
+    shown = an.get(f"/me/receipts/{number}").get_data(as_text=True)
+    assert 'id="receipt-tax-year">2027<' in shown and "12 Lê Lợi" in shown
+    assert an.get(f"/me/receipts/{number}.pdf").mimetype == "application/pdf"
+    # Paid: no pay button any more, and the bank cannot be asked to take it twice.
+    assert 'id="pay"' not in an.get(f"/me/notices/{code}").get_data(as_text=True)
+
+
+def test_the_holder_pays_through_the_api_and_others_cannot_see_or_pay(app, setup):
+    from tests.conftest import login
+
+    run(app)
+    code, amount, _holder, _notice = _annual(app, setup.ids["first"])
+    client = app.test_client()
+    an = _api(client, "an")
+    shown = client.get(f"/api/v1/notices/{code}", headers=an).get_json()
+    assert shown["dossier_code"] is None and shown["annual"]["tax_year"] == 2027
+    assert shown["annual"]["parcel"]["address"] == "12 Lê Lợi"
+    assert shown["vietqr"]["payload"] and shown["outstanding"] == amount
+    assert shown["lines"][0]["explanation"]["vi"].startswith("Thuế sử dụng đất phi nông nghiệp")
+    for other in ("binh", "cuong"):
+        headers = _api(client, other)
+        assert client.get(f"/api/v1/notices/{code}", headers=headers).status_code == 404
+        assert client.post(f"/api/v1/notices/{code}/payments", headers=headers).status_code == 404
+        browser = app.test_client()
+        login(browser, other)
+        assert browser.get(f"/me/notices/{code}").status_code == 404
+        assert browser.get(f"/me/notices/{code}/vietqr.png").status_code == 404
+        assert code not in browser.get("/me/").get_data(as_text=True)
+    # The tax office of the parcel's registry office sees it; the other one does not.
+    assert client.get(f"/api/v1/notices/{code}", headers=_api(client, "tax")).status_code == 200
+    assert client.get(f"/api/v1/notices/{code}", headers=_api(client, "tax2")).status_code == 404
+    assert client.get(f"/api/v1/notices/{code}", headers=_api(client, "registry")).status_code == 200
+    assert client.get(f"/api/v1/notices/{code}",
+                      headers=_api(client, "registry2")).status_code == 404
+    paid = client.post(f"/api/v1/notices/{code}/payments", headers=an)
+    assert paid.status_code == 201, paid.get_data(as_text=True)
+    _notify(app, paid.get_json()["ref"])
+    after = client.get(f"/api/v1/notices/{code}", headers=an).get_json()
+    assert (after["status"], after["outstanding"], after["vietqr"]) == ("paid", 0, None)
+
+
+def test_anyone_pays_an_annual_notice_at_pay(app, setup):
+    from app.extensions import db
+    from app.models import Receipt
+
+    run(app)
+    code, amount, _holder, _notice = _annual(app, setup.ids["first"])
+    client = app.test_client()
+    wrong = client.post("/api/v1/public/notices/lookup",
+                        json={"code": code, "citizen_id": "079070000003"})
+    assert wrong.status_code == 404
+    due = client.post("/api/v1/public/notices/lookup",
+                      json={"code": code, "citizen_id": "079080000001"})
+    assert due.status_code == 200 and due.get_json()["amount_due_today"] == amount
+    assert due.get_json()["vietqr"]["purpose"] == code
+    from tests.conftest import csrf_token
+
+    page = app.test_client()
+    shown = page.post("/pay/", data={"code": code, "citizen_id": "079080000001",
+                                     "csrf_token": csrf_token(page, "/pay/")})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and 'id="pay"' in html and "N. V. An" in html
+    assert "Thuế sử dụng đất phi nông nghiệp" in html or "Non-agricultural land use tax" in html
+    started = client.post(f"/api/v1/public/notices/{code}/payments",
+                          json={"citizen_id": "079080000001", "payer_name": "Nguyễn Thị Mai"})
+    assert started.status_code == 201, started.get_data(as_text=True)
+    _notify(app, started.get_json()["ref"])
+    with app.app_context():
+        claims = db.session.scalar(select(Receipt)).claims
+    assert claims["payer_name"] == "Nguyễn Thị Mai" and claims["paid_for"] == ["Nguyễn Văn An"]
+    assert claims["parties"]["tax_year"] == "2027"
+
+
+def test_an_exempt_notice_is_not_payable_and_says_so(app, setup):
+    from tests.conftest import login
+
+    run(app)
+    code, amount, holder, notice_id = _annual(app, setup.ids["small"])
+    assert (amount, notice_id) == (0, None)
+    client = app.test_client()
+    cuong = _api(client, "cuong")  # the small parcel's holder
+    assert client.get(f"/api/v1/notices/{code}", headers=cuong).status_code == 404
+    assert client.post(f"/api/v1/notices/{code}/payments", headers=cuong).status_code == 404
+    assert client.post("/api/v1/public/notices/lookup",
+                       json={"code": code, "citizen_id": "079070000003"}).status_code == 404
+    browser = app.test_client()
+    login(browser, "cuong")
+    listing = browser.get("/me/").get_data(as_text=True)
+    row = listing[listing.index(f'data-code="{code}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Không phải nộp: được miễn" in row and "href" not in row
+
+
+def test_an_overdue_annual_notice_bears_late_interest(app, setup):
+    import time_machine
+
+    run(app)
+    code, amount, _holder, _notice = _annual(app, setup.ids["first"])
+    client = app.test_client()
+    an = _api(client, "an")
+    assert client.get(f"/api/v1/notices/{code}", headers=an).get_json()["late_interest_today"] is None
+    with time_machine.travel(date(2028, 3, 1), tick=False):
+        an = _api(client, "an")  # a token of that day
+        late = client.get(f"/api/v1/notices/{code}", headers=an).get_json()["late_interest_today"]
+    assert late is not None and late["amount"] > 0 and late["amount_due_today"] > amount
+
+
+@pytest.mark.parametrize("written", ["{code}", "CK {bare} nop thue"])
+def test_a_vietqr_transfer_pays_an_annual_notice(app, setup, written):
+    """The transfer's purpose carries the notice code, as the VietQR code fills it in, or
+    without its hyphen as some banking apps send it."""
+    from app.extensions import db
+    from app.models import Notice, Receipt
+    from tests.money.kit import credit, post_credit
+
+    run(app)
+    code, amount, _holder, notice_id = _annual(app, setup.ids["first"])
+    purpose = written.format(code=code, bare=code.replace("-", "").lower())
+    answer = post_credit(app.test_client(), credit(purpose, amount))
+    assert answer["RspCode"] == "00", answer
+    with app.app_context():
+        assert db.session.get(Notice, notice_id).status.value == "paid"
+        assert db.session.scalar(select(Receipt)).claims["parties"]["tax_year"] == "2027"
+
+
+def test_annual_codes_are_found_in_a_purpose():
+    from app.models.annual import annual_notice_codes_in
+
+    assert annual_notice_codes_in("nn2027000000042 thue") == ["NN2027-000000042"]
+    assert annual_notice_codes_in("NN2027-000000042 NN2027000000042") == ["NN2027-000000042"]
+    assert annual_notice_codes_in("XNN2027-000000042") == []
+    assert annual_notice_codes_in("NN2027-0000000421") == []
+    assert annual_notice_codes_in("TBABCDEFGH") == []
