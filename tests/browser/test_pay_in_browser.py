@@ -57,5 +57,10 @@ def test_declined_payment_shows_retry(stack, page):
     login(page, stack, "binh")
     page.goto(f"{stack.app_url}/me/notices/{notice}")
     assert pay_at_the_bank(page, stack, "9704000000000026") == "failed"
-    page.click("#payment-state a")
+    # The bank's outcome in words, in the page's language, not a code.
+    assert "không đủ số dư" in page.inner_text("#bank-outcome")
+    # A retry is one step: straight back to the bank's checkout.
+    page.click("#retry")
+    page.wait_for_url(re.compile(re.escape(stack.bank_url) + r"/checkout"))
+    page.goto(f"{stack.app_url}/me/notices/{notice}")
     assert page.is_visible("#pay")
