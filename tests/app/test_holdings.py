@@ -554,8 +554,9 @@ def test_every_procedure_keeps_one_set_of_holders_and_one_open_dossier(app, worl
         Holding,
         Notice,
         NoticeStatus,
+        Party,
+        User,
     )
-    from app.models import Party, User
     from app.services import decisions
     from app.services.dossiers import (
         PartyInput,
