@@ -3,30 +3,21 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask.cli import with_appcontext
 
 
 @click.command("seal-history")
-@click.option("--loop", is_flag=True, help="Keep running, sealing new events every --sleep seconds.")
-@click.option("--sleep", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600))
 @with_appcontext
-def seal_history(loop: bool, sleep: float) -> None:
-    """Seal the events recorded since the last run into the hash chain and sign its head."""
-    from app.extensions import db
+def seal_history() -> None:
+    """Seal the events recorded since the last run into the hash chain and sign its head
+    (`flask worker` does it every few seconds)."""
     from app.services.history import seal
 
-    while True:
-        total = 0
-        while sealed := seal():
-            total += sealed
-        db.session.remove()
-        if not loop:
-            click.echo(f"sealed {total} events")
-            return
-        time.sleep(sleep)
+    total = 0
+    while sealed := seal():
+        total += sealed
+    click.echo(f"sealed {total} events")
 
 
 @click.command("verify-history")

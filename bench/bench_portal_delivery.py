@@ -8,7 +8,7 @@ worker on SQLite), migrates it, starts ``python -m mock_portal`` and measures in
    worker processes deliver them all; events per second = events / time to drain.
 2. Steady state: on top of that history, a writer process changes ``--live`` more dossiers
    (three events each, one transaction per dossier) at up to ``--rate`` dossiers a second
-   while the workers run as ``flask deliver-outbox --loop`` runs them; the lag of each of
+   while the workers run as ``flask worker`` runs the delivery job; the lag of each of
    those events from its creation to the portal's acknowledgement gives p50 and p95.
 
 Run: python bench/bench_portal_delivery.py [--dossiers N] [--workers N] [--live N] [--rate R]
@@ -113,7 +113,7 @@ def _writer(url: str, first: int, count: int, rate: float) -> None:
 
 
 def _worker(url: str, portal_url: str, batch: int, stop: Path, idle_sleep: float) -> None:
-    """A delivery worker as ``flask deliver-outbox --loop`` runs: passes back to back while
+    """A delivery worker as ``flask worker`` runs its delivery job: passes back to back while
     there is work, a short sleep when there is none; stops when the file ``stop`` exists
     and nothing is left to send."""
     from app.extensions import db
