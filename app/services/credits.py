@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -54,10 +54,13 @@ def transfer_ref() -> str:
     return "TR" + datetime.now(UTC).strftime("%y%m%d") + secrets.token_hex(5).upper()
 
 
-def owed_by_transfer(notice: Notice) -> int:
-    """What a transfer must bring to pay the notice: what its VietQR code asks
-    (app.services.views.vietqr_payload), the outstanding amount of an unpaid notice."""
-    return notice.outstanding if notice.status is NoticeStatus.UNPAID else 0
+def owed_by_transfer(notice: Notice, value_date: date | None = None) -> int:
+    """What a transfer must bring to pay the notice: what its VietQR code asks on the day the
+    money arrives (app.services.views.vietqr_payload), the outstanding amount of an unpaid
+    notice with that day's late-payment interest."""
+    if notice.status is not NoticeStatus.UNPAID:
+        return 0
+    return notice.outstanding + paying.interest_due(notice, value_date or paying.local_day())
 
 
 def open_item(kind: ItemKind, key: str, *, amount: int, detail: str, transaction_id: str | None = None,
@@ -80,8 +83,12 @@ def open_item(kind: ItemKind, key: str, *, amount: int, detail: str, transaction
 def pay_notice_with_credit(credit: BankCredit, notice: Notice, *, actor_label: str) -> PaymentOrder:
     """Turn a credit into a payment of the locked notice: a transfer payment order, then the
     same steps as a card payment (lines, receipt, dossier)."""
+    # The interest of the day the money arrived, when the transfer brought it (a transfer
+    # accepted for less pays the lines only).
+    interest = paying.interest_due(notice, credit.value_date)
     order = PaymentOrder(
-        ref=transfer_ref(), notice=notice, amount=credit.amount, late_interest=0,
+        ref=transfer_ref(), notice=notice, amount=credit.amount,
+        late_interest=interest if credit.amount >= notice.outstanding + interest else 0,
         status=PaymentStatus.CREATED, channel="transfer", created_at=datetime.now(UTC),
     )
     db.session.add(order)
@@ -123,7 +130,7 @@ def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCr
             return existing
     outcome = classify(credit.amount, notice_found=notice is not None,
                        already_paid=notice is not None and notice.status is NoticeStatus.PAID,
-                       owed=owed_by_transfer(notice) if notice is not None else 0)
+                       owed=owed_by_transfer(notice, credit.value_date) if notice is not None else 0)
     row = BankCredit(
         transaction_id=credit.transaction_id, account=credit.account, amount=credit.amount,
         purpose=credit.purpose[:255], payer_name=credit.payer_name[:120],
@@ -139,7 +146,7 @@ def record_credit(credit: Credit, *, source: str, statement_date=None) -> BankCr
                         data={"notice_code": notice.code, "order_ref": order.ref,
                               "bank_ref": credit.transaction_id, "amount": credit.amount})
         return row
-    owed = owed_by_transfer(notice) if notice is not None else None
+    owed = owed_by_transfer(notice, credit.value_date) if notice is not None else None
     detail = {
         CreditOutcome.UNKNOWN: f"purpose {credit.purpose!r} names no notice we issued"
         if code is None or notice is None else "",

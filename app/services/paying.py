@@ -88,6 +88,13 @@ def late_interest_lines(notice: Notice, paid_on: date) -> list[tax_calc.Line]:
     return found
 
 
+def interest_due(notice: Notice, paid_on: date) -> int:
+    """The late-payment interest a payment of the whole outstanding amount on ``paid_on``
+    brings with it (0 when nothing is overdue): the one figure the card payment, the VietQR
+    code and a bank transfer all use."""
+    return sum(line.amount for line in late_interest_lines(notice, paid_on))
+
+
 def late_interest_detail(lines: list[tax_calc.Line]) -> dict:
     """What a notice's late-interest line keeps of the rules engine's lines."""
     return {
@@ -205,7 +212,7 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
         db.session.commit()  # keep what the bank told us
         raise Conflict(_("This notice is already paid."))
     now = datetime.now(UTC)
-    interest = sum(line.amount for line in late_interest_lines(notice, local_day(now)))
+    interest = interest_due(notice, local_day(now))
     order = PaymentOrder(
         ref=_order_ref(),
         notice=notice,

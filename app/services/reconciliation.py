@@ -289,7 +289,7 @@ def _match(item: ReconciliationItem, actor: User, code: str, reason: str) -> Non
     if notice_id is None:
         raise ValidationFailed(_("Check the decision."), fields={"notice_code": _("No notice has this code.")})
     notice = paying.lock_notice(notice_id)
-    owed = credit_service.owed_by_transfer(notice)
+    owed = credit_service.owed_by_transfer(notice, credit.value_date)
     if owed <= 0:
         raise Conflict(_("This notice owes nothing: refund the money instead."))
     if credit.amount > owed:

@@ -110,16 +110,19 @@ def late_interest_today(n: Notice) -> dict | None:
 
 
 def vietqr_payload(n: Notice) -> str | None:
-    """The VietQR transfer payload of an unpaid notice: its outstanding amount to the treasury
-    collection account, the notice code as bill number and purpose; None when nothing is due
+    """The VietQR transfer payload of an unpaid notice: its outstanding amount (with today's
+    late-payment interest, if any) to the treasury collection account, the notice code as bill number and purpose; None when nothing is due
     (or when VietQR is not configured)."""
     config = current_app.config
     bank_bin, account = config.get("VIETQR_ACQUIRER_ID"), config.get("VIETQR_ACCOUNT")
     if n.status is not NoticeStatus.UNPAID or not bank_bin or not account:
         return None
-    amount = n.outstanding
-    if amount <= 0:
+    if n.outstanding <= 0:
         return None
+    from app.services.paying import interest_due, local_day
+
+    # Today's late interest included, as a card payment today would charge it.
+    amount = n.outstanding + interest_due(n, local_day())
     return build_payload(bank_bin=bank_bin, account=account, amount=amount, purpose=n.code,
                          bill_number=n.code)
 

@@ -221,3 +221,38 @@ def test_concurrent_deliveries_of_one_credit_record_it_once(pg_app, pg_world, na
         assert _count(BankCredit) == 1
         assert (_count(PaymentOrder), _count(Receipt), _count(ReconciliationItem)) == (
             (1, 1, 0) if named else (0, 0, 1))
+
+
+def test_a_late_transfer_brings_the_days_interest_as_the_code_asks(app, owed):
+    """Forty days after the notice, its VietQR code asks the outstanding amount plus that
+    day's late-payment interest (what a card payment would charge); a transfer of that amount
+    pays the notice and the interest as its own line; one of the bare amount is short."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from app.models import NoticeStatus
+    from app.services import paying
+    from app.services.views import vietqr_payload
+    from payments.vietqr import parse_payload
+
+    code, amount = owed
+    later = paying.local_day() + timedelta(days=40)
+    with time_machine.travel(later, tick=False):
+        with app.test_request_context():
+            notice = _notice(app, code)
+            interest = paying.interest_due(notice, later)
+            asked = parse_payload(vietqr_payload(notice))["amount"]
+        assert interest > 0 and asked == amount + interest
+        client = app.test_client()
+        bare = credit(f"{code}", amount, value_date=later)
+        assert post_credit(client, bare)["RspCode"] == "00"
+        with app.app_context():
+            assert _notice(app, code).status is NoticeStatus.UNPAID  # short: to the queue
+        full = credit(f"{code}", asked, value_date=later)
+        assert post_credit(client, full)["RspCode"] == "00"
+        with app.app_context():
+            notice = _notice(app, code)
+            assert notice.status is NoticeStatus.PAID
+            lines = {line.obligation: line for line in notice.lines}
+            assert lines["late_interest"].amount == interest and lines["late_interest"].paid == interest
