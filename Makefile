@@ -39,7 +39,7 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/bench_tax_calc.py
 	$(BIN)/python bench/bench_annual_batch.py
-	$(BIN)/python bench/bench_portal_delivery.py
+	$(BIN)/python bench/bench_portal_delivery.py --dossiers 10000 --workers 2 --live 1000 --rate 100
 
 # Mutation testing of tax_calc (long: run it on its own). Survivors: .venv/bin/mutmut results
 mutation: install
