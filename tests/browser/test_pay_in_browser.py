@@ -13,12 +13,12 @@ from tests.e2e.test_flow_http import file_dossier
 pytestmark = pytest.mark.browser
 
 
-def login(page, stack, username):
+def login(page, stack, username, home=r".*/me/$"):
     page.goto(stack.app_url + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("#login")
-    page.wait_for_url(re.compile(r".*/me/$"))
+    page.wait_for_url(re.compile(home))
 
 
 def pay_at_the_bank(page, stack, account: str) -> str:
@@ -33,7 +33,7 @@ def pay_at_the_bank(page, stack, account: str) -> str:
 
 
 def test_landholder_pays_and_gets_the_receipt(stack, page, tmp_path):
-    _code, notice = file_dossier(stack)
+    code, notice = file_dossier(stack)
     login(page, stack, "binh")
     page.click(f"text={notice}")
     assert page.inner_text("#notice-code") == notice
@@ -50,6 +50,15 @@ def test_landholder_pays_and_gets_the_receipt(stack, page, tmp_path):
     # The QR code of the signed receipt is a real image that loaded.
     page.wait_for_function("() => { const i = document.querySelector('.receipt img');"
                            " return i && i.complete && i.naturalWidth > 0; }")
+
+    # The registry officer completes it: irreversible, so the first click only asks.
+    page.context.clear_cookies()
+    login(page, stack, "registry", home=r".*/registry/$")
+    page.goto(f"{stack.app_url}/registry/dossiers/{code}")
+    assert not page.is_visible("#complete")
+    page.click("#complete-ask")
+    page.click("#complete")
+    page.wait_for_selector("#certificate-no")
 
 
 def test_declined_payment_shows_retry(stack, page):
