@@ -26,6 +26,7 @@ from app.auth import role_required
 from app.citizen_ids import citizen_id_problem
 from app.errors import AppError
 from app.extensions import db
+from app.forms import AmountField
 from app.models import Dossier, DossierStatus, Notice, Parcel, PaymentOrder, Receipt, Role
 from app.services import dossiers as svc
 from app.services.holdings import SEARCH_LIMIT, search_parcels
@@ -131,7 +132,7 @@ class TransferForm(FlaskForm):
     other_transferees = TextAreaField(
         _l("Other transferees (one a line: full name; citizen id; share such as 1/2)"),
         validators=[Length(max=4000)])
-    declared_price = IntegerField(
+    declared_price = AmountField(
         _l("Declared contract price (VND)"),
         validators=[Optional(), NumberRange(min=1, max=10**15, message=_l("Enter a positive amount in dong."))],
     )
@@ -141,15 +142,15 @@ class TransferForm(FlaskForm):
     sole_residence = BooleanField(_l("Transferor's sole residence, held at least 183 days, transferred whole"))
     new_land_type = SelectField(_l("Land type after the change of use"), choices=LAND_TYPE_CHOICES,
                                 default="")
-    old_table_price_per_m2 = IntegerField(
+    old_table_price_per_m2 = AmountField(
         _l("Table price per m2 of the land before (VND)"),
         validators=[Optional(), NumberRange(min=0, max=10**15)])
-    old_land_money = IntegerField(
+    old_land_money = AmountField(
         _l("Or: the land money before (VND)"),
         validators=[Optional(), NumberRange(min=0, max=10**15)])
     recognition_kind = SelectField(_l("Case of the recognition"), choices=RECOGNITION_CHOICES,
                                    default="")
-    infrastructure_cost_per_m2 = IntegerField(
+    infrastructure_cost_per_m2 = AmountField(
         _l("Infrastructure cost per m2 on the transfer form (VND)"),
         validators=[Optional(), NumberRange(min=0, max=10**15)])
     rent_mode = SelectField(_l("Rent"), choices=RENT_MODE_CHOICES, default="")

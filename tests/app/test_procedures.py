@@ -693,3 +693,47 @@ def test_the_annual_rent_command_shows_progress_and_is_safe_to_rerun(app, world,
     # A year after every lease has ended (20 years) issues nothing.
     result = runner.invoke(assess_annual_rent, ["--year", str(year + 25), "--no-progress"])
     assert "leases with annual rent seen: 0" in result.output
+
+
+@pytest.mark.parametrize(("typed", "price"), [
+    ("12.000.000.000", 12_000_000_000), ("12,000,000,000", 12_000_000_000),
+    ("12 000 000 000", 12_000_000_000), ("12000000000", 12_000_000_000),
+])
+def test_the_form_takes_a_price_as_people_write_it(app, world, typed, price):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Dossier
+    from tests.conftest import login, post_form
+
+    client = app.test_client()
+    login(client, "registry")
+    answer = post_form(client, "/registry/dossiers/new", "/registry/dossiers/new", {
+        "parcel_id": world.parcel_id,
+        "transferor_name": "Nguyễn Văn An", "transferor_citizen_id": "079080000001",
+        "transferee_name": "Trần Thị Bình", "transferee_citizen_id": "079085000002",
+        "declared_price": typed, "relationship": "", "tax_payer_clause": "default"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.scalar(select(Dossier.declared_price)) == price
+
+
+@pytest.mark.parametrize("typed", ["12.5", "12.000,000", "1.2.3", "mười tỷ", "１２０００"])
+def test_the_form_refuses_a_price_it_cannot_read_and_files_nothing(app, world, typed):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Dossier
+    from tests.conftest import login, post_form
+
+    client = app.test_client()
+    login(client, "registry")
+    answer = post_form(client, "/registry/dossiers/new", "/registry/dossiers/new", {
+        "parcel_id": world.parcel_id,
+        "transferor_name": "Nguyễn Văn An", "transferor_citizen_id": "079080000001",
+        "transferee_name": "Trần Thị Bình", "transferee_citizen_id": "079085000002",
+        "declared_price": typed, "relationship": "", "tax_payer_clause": "default"})
+    assert answer.status_code == 422
+    assert 'href="#declared_price"' in answer.get_data(as_text=True)  # in the error summary
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Dossier.id))) == 0
