@@ -20,7 +20,7 @@ def register_cli(app: Flask) -> None:
     from app.cli_history import seal_history, verify_history
     from app.cli_keys import list_receipt_keys, revoke_receipt_key, rotate_receipt_key
     from app.cli_money import import_statement_cmd
-    from app.cli_notify import send_notifications
+    from app.cli_notify import remind_due_notices_cmd, send_notifications
     from app.cli_portal import archive_outbox, check_portal_sync, deliver_outbox, replay_dead_letter
     from app.cli_refunds import send_refunds
     from app.cli_worker import worker
@@ -30,6 +30,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(end_sessions)
     app.cli.add_command(send_notifications)
+    app.cli.add_command(remind_due_notices_cmd)
     app.cli.add_command(worker)
     app.cli.add_command(seal_history)
     app.cli.add_command(verify_history)

@@ -22,3 +22,14 @@ def send_notifications() -> None:
     counts = send_due()
     click.echo(f"queued {queued}; sent {counts['sent']}, to retry {counts['retry']}, "
                f"failed {counts['failed']}, waiting for a channel {counts['waiting']}")
+
+
+@click.command("remind-due-notices")
+@with_appcontext
+def remind_due_notices_cmd() -> None:
+    """Remind the payers of unpaid notices due within three days, and tell them the day after a
+    due date has passed; each reminder once (`flask worker` runs it hourly)."""
+    from app.services.notify import remind_due_notices
+
+    click.echo(f"reminders written: {remind_due_notices()}")
+

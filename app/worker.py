@@ -77,6 +77,13 @@ def _notifications() -> bool:
     return read > 0
 
 
+def _reminders() -> bool:
+    from app.services.notify import remind_due_notices
+
+    remind_due_notices()
+    return False
+
+
 def _history() -> bool:
     from app.services.history import seal
 
@@ -120,6 +127,7 @@ JOBS: tuple[Job, ...] = (
     Job("send-notifications", 5, _notifications),
     Job("send-refunds", 5, _refunds),
     Job("check-pending-payments", 300, _pending_payments),
+    Job("remind-due-notices", 3600, _reminders),
     Job("import-statement", 300, _statements),
     Job("archive-outbox", 3600, _archive),
     Job("purge-throttles", 3600, _throttles),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -139,6 +139,28 @@ def _render(template: str, language: str, **context) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
+def _write(key: str, user: User, template: str, **context) -> int:
+    """Write ``user``'s notification (each channel they chose) of what ``key`` names, once:
+    returns how many rows were written (0 when they were written before)."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    notice = context.get("notice")
+    link = f"{base}/me/notices/{notice.code}" if notice is not None else f"{base}/me/"
+    language = user.language if user.language in ("vi", "en") else "vi"
+    subject, body = _render(template, language, user=user, link=link, help_link=f"{base}/help/", **context)
+    written = 0
+    for channel, address in (("email", user.email if user.notify_by_email else None),
+                             ("sms", user.phone if user.notify_by_sms else None)):
+        if not address:
+            continue
+        exists = db.session.scalar(select(Notification.id).where(
+            Notification.event_uid == key, Notification.user_id == user.id, Notification.channel == channel))
+        if exists is None:
+            db.session.add(Notification(event_uid=key, user_id=user.id, channel=channel,
+                                        address=address, subject=subject[:300], body=body))
+            written += 1
+    return written
+
+
 def queue_from_events(limit: int = 500) -> tuple[int, int]:
     """Write the notifications of up to ``limit`` events recorded since the last call; commits
     once. Returns how many events were read and how many notifications written."""
@@ -149,7 +171,6 @@ def queue_from_events(limit: int = 500) -> tuple[int, int]:
         db.session.flush()
     events = db.session.scalars(select(Event).where(Event.id > cursor.last_event_id)
                                 .order_by(Event.id).limit(limit)).all()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     written = 0
     for event in events:
         cursor.last_event_id = event.id
@@ -157,23 +178,39 @@ def queue_from_events(limit: int = 500) -> tuple[int, int]:
             continue
         template, who = MESSAGES[event.kind]
         for user, notice in _concerned(event, who):
-            link = f"{base}/me/notices/{notice.code}" if notice else f"{base}/me/"
-            language = user.language if user.language in ("vi", "en") else "vi"
-            subject, body = _render(template, language, user=user, dossier=event.dossier, notice=notice,
-                                    event=event, link=link, help_link=f"{base}/help/")
-            for channel, address in (("email", user.email if user.notify_by_email else None),
-                                     ("sms", user.phone if user.notify_by_sms else None)):
-                if not address:
-                    continue
-                exists = db.session.scalar(select(Notification.id).where(
-                    Notification.event_uid == event.uid, Notification.user_id == user.id,
-                    Notification.channel == channel))
-                if exists is None:
-                    db.session.add(Notification(event_uid=event.uid, user_id=user.id, channel=channel,
-                                                address=address, subject=subject[:300], body=body))
-                    written += 1
+            written += _write(event.uid, user, template, dossier=event.dossier, notice=notice, event=event)
     db.session.commit()
     return len(events), written
+
+
+#: Days before a notice's due date when its payers are reminded.
+REMIND_BEFORE = 3
+
+
+def remind_due_notices(today: date | None = None) -> int:
+    """Remind the payers of every unpaid notice due within ``REMIND_BEFORE`` days, and tell them
+    the day after a due date has passed (late-payment interest runs from then). Each reminder
+    is written once per notice, due date and kind; commits once. Returns how many were written."""
+    from app.services.paying import local_day
+
+    today = today or local_day()
+    notices = db.session.scalars(select(Notice).where(
+        Notice.status == NoticeStatus.UNPAID, Notice.due_on.is_not(None),
+        Notice.due_on <= today + timedelta(days=REMIND_BEFORE),
+        Notice.due_on >= today - timedelta(days=1))).all()
+    written = 0
+    for notice in notices:
+        if notice.outstanding <= 0:
+            continue
+        kind = "notice_due_soon" if notice.due_on >= today else "notice_overdue"
+        key = f"{kind}:{notice.code}:{notice.due_on.isoformat()}"
+        party_ids = [p.id for p in notice.payers]
+        users = db.session.scalars(select(User).where(
+            User.party_id.in_(party_ids), User.role == Role.LANDHOLDER, User.active.is_(True))).all()
+        for user in users:
+            written += _write(key, user, kind, notice=notice, dossier=notice.dossier, today=today)
+    db.session.commit()
+    return written
 
 
 def send_due(limit: int = 100, *, now: datetime | None = None) -> dict[str, int]:

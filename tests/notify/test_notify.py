@@ -174,3 +174,28 @@ def test_the_contact_page_saves_and_refuses_bad_input(app, world):
             "binh@example.vn", "0912345678", "en", True)
     page = client.get("/me/contact").get_data(as_text=True)
     assert 'value="binh@example.vn"' in page
+
+
+def test_payers_are_reminded_before_the_due_date_and_told_after_it_once(app, world):
+    """Three days before a notice falls due its payers get a reminder, the day after it passed
+    a notice that interest runs; each once, whatever the worker's rounds; nothing for a paid
+    notice or for someone who does not owe it."""
+    from datetime import timedelta
+
+    from app.models import Notice
+    from app.services.notify import remind_due_notices
+
+    _contact(app, "binh", email="binh@example.vn", language="en")
+    _contact(app, "an", email="an@example.vn")
+    _code, notice_code = world.file_and_confirm()
+    with app.app_context():
+        due = db.session.scalar(select(Notice.due_on).where(Notice.code == notice_code))
+        assert remind_due_notices(due - timedelta(days=10)) == 0  # not yet
+        assert remind_due_notices(due - timedelta(days=3)) == 1
+        assert remind_due_notices(due - timedelta(days=2)) == 0  # once per due date
+        assert remind_due_notices(due + timedelta(days=1)) == 1
+        assert remind_due_notices(due + timedelta(days=1)) == 0
+    notes = [n for n in _notes(app) if notice_code in n[3]]
+    assert [(n[0], n[1]) for n in notes] == [("binh", "email"), ("binh", "email")]  # the buyer owes it
+    assert "is due by" in notes[0][3] and "past its due date" in notes[1][3]
+    assert f"/me/notices/{notice_code}" in notes[0][4] and "0.03% a day" in notes[1][4]
