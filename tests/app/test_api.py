@@ -65,7 +65,7 @@ def test_whole_flow_over_the_api(app, world):
     assert payment.status_code == 201
     payment = payment.get_json()
     assert payment["status"] == "started" and "/checkout?" in payment["redirect_url"]
-    client.post("/bank/notify", data=notification(payment["ref"], payment["amount"]))
+    assert client.post("/bank/notify", data=notification(payment["ref"], payment["amount"])).get_json()["RspCode"] == "00"
     state = client.get(f"/api/v1/payments/{payment['ref']}", headers=buyer).get_json()
     assert state["status"] == "succeeded" and state["receipt_number"]
     receipt = client.get(f"/api/v1/receipts/{state['receipt_number']}", headers=buyer).get_json()
@@ -324,7 +324,7 @@ def test_dossiers_filtered_by_status(app, world):
 
     assert codes("awaiting_payment") == [code] and codes("paid") == []
     payment = client.post(f"/api/v1/notices/{notice}/payments", headers=buyer).get_json()
-    client.post("/bank/notify", data=notification(payment["ref"], payment["amount"]))
+    assert client.post("/bank/notify", data=notification(payment["ref"], payment["amount"])).get_json()["RspCode"] == "00"
     assert codes("paid") == [code] and codes("awaiting_payment") == []
     assert codes("completed") == []
     assert client.post(f"/api/v1/dossiers/{code}/complete", headers=registry).status_code == 200

@@ -150,7 +150,7 @@ def paid(app, world):
         buyer = world.user("binh")
         notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
         order, _url = _start(app, buyer, notice)
-    app.test_client().post("/bank/notify", data=notification(order[0], order[1]))
+    assert app.test_client().post("/bank/notify", data=notification(order[0], order[1])).get_json()["RspCode"] == "00"
     with app.app_context():
         assessment_id = db.session.scalar(select(Assessment.id))
         receipt = db.session.scalar(select(Receipt.number))

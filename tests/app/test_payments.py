@@ -149,7 +149,7 @@ def test_money_is_conserved_per_line(app, world):
     from app.models import Notice
 
     ref, amount, notice_code = start(app, world)
-    app.test_client().post("/bank/notify", data=notification(ref, amount))
+    assert app.test_client().post("/bank/notify", data=notification(ref, amount)).get_json()["RspCode"] == "00"
     with app.app_context():
         notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
         for line in notice.lines:

@@ -143,7 +143,7 @@ def test_a_paid_notice_has_no_code(app, world, unpaid):
         notice = db.session.scalar(select(Notice).where(Notice.code == unpaid))
         order, _url = paying.start_payment(world.user("binh"), notice)
         ref, amount = order.ref, order.amount
-    app.test_client().post("/bank/notify", data=notification(ref, amount))
+    assert app.test_client().post("/bank/notify", data=notification(ref, amount)).get_json()["RspCode"] == "00"
 
     client = app.test_client()
     headers = api_token(client, "binh")

@@ -110,7 +110,8 @@ def test_card_payments_are_matched_by_the_banks_reference(app, world):
                 world.user("binh"), db.session.scalar(select(Notice).where(Notice.code == notice)))
             ref, amount = order.ref, order.amount
         bank_ref = txn_id()
-        app.test_client().post("/bank/notify", data=notification(ref, amount, bank_ref=bank_ref))
+        answer = app.test_client().post("/bank/notify", data=notification(ref, amount, bank_ref=bank_ref))
+        assert answer.get_json()["RspCode"] == "00"
         paid.append((bank_ref, amount, notice))
     (shown_ref, amount, notice), (hidden_ref, hidden_amount, _n) = paid
     today = local_day()
