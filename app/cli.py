@@ -79,26 +79,17 @@ def check_pending_payments(older_than: int) -> None:
 
     Run it every few minutes from the scheduler: a payment the bank took is never left
     unconfirmed because its notification was lost."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    from app.errors import BadGateway
-    from app.services.paying import settle, unsettled_orders
+    from app.services.paying import settle_pending
 
-    before = datetime.now(UTC) - timedelta(minutes=older_than)
-    ids = unsettled_orders(started_before=before)
-    failed = 0
-    for order_id in ids:
-        try:
-            for outcome in settle([order_id], actor_label="worker"):
-                click.echo(outcome)
-            db.session.commit()  # one order, one transaction
-        except BadGateway:
-            # One order the bank cannot answer must not hold up the others.
-            db.session.rollback()
-            failed += 1
-            click.echo(f"order {order_id}: the bank could not be asked; will retry", err=True)
-    click.echo(f"{len(ids)} pending payment(s) checked, {failed} not answered")
-    if failed:
+    checked, outcomes, unanswered = settle_pending(timedelta(minutes=older_than))
+    for outcome in outcomes:
+        click.echo(outcome)
+    for order_id in unanswered:
+        click.echo(f"order {order_id}: the bank could not be asked; will retry", err=True)
+    click.echo(f"{checked} pending payment(s) checked, {len(unanswered)} not answered")
+    if unanswered:
         raise SystemExit(1)
 
 

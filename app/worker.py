@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from app.extensions import db
 
@@ -107,16 +107,10 @@ def _idempotency_keys() -> bool:
 
 def _pending_payments() -> bool:
     """Ask the bank about orders whose notification has not come within 15 minutes."""
-    from app.errors import BadGateway
-    from app.services.paying import settle, unsettled_orders
+    from app.services.paying import settle_pending
 
-    for order_id in unsettled_orders(started_before=datetime.now(UTC) - timedelta(minutes=15)):
-        try:
-            for outcome in settle([order_id], actor_label="worker"):
-                log.info("pending payment: %s", outcome)
-            db.session.commit()
-        except BadGateway:
-            db.session.rollback()  # one order the bank cannot answer does not hold up the rest
+    for outcome in settle_pending()[1]:
+        log.info("pending payment: %s", outcome)
     return False
 
 

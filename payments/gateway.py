@@ -275,6 +275,25 @@ class BankGateway(BankProvider):
 
     # -- status query -----------------------------------------------------------------------
 
+    def _post(self, path: str, params: dict[str, str], what: str) -> dict[str, str]:
+        """POST signed form fields to the bank's API and return its answer, a JSON object of
+        strings (its signature is the caller's to check); GatewayError when there is none."""
+        try:
+            response = self.session.post(f"{self.base_url}{path}", data=params, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise GatewayError(f"bank {what} failed: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise GatewayError(f"bank {what} answered HTTP {response.status_code}")
+        try:
+            body: Any = response.json()
+        except ValueError as exc:
+            raise GatewayError(f"bank {what} answered something that is not JSON") from exc
+        if not isinstance(body, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in body.items()
+        ):
+            raise GatewayError(f"bank {what} answer is not an object of strings")
+        return body
+
     def query(self, order_ref: str, *, now: datetime | None = None) -> BankResult | None:
         """Ask the bank about ``order_ref``: its result, or None if the bank has no transaction.
 
@@ -292,22 +311,7 @@ class BankGateway(BankProvider):
             },
             self._secret,
         )
-        try:
-            response = self.session.post(
-                f"{self.base_url}/api/query", data=params, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise GatewayError(f"bank status query failed: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise GatewayError(f"bank status query answered HTTP {response.status_code}")
-        try:
-            body: Any = response.json()
-        except ValueError as exc:
-            raise GatewayError("bank status query answered something that is not JSON") from exc
-        if not isinstance(body, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in body.items()
-        ):
-            raise GatewayError("bank status query answer is not an object of strings")
+        body = self._post("/api/query", params, "status query")
         code = body.get("lp_response_code")
         if code not in (QUERY_FOUND, QUERY_NOT_FOUND):
             raise GatewayError(f"bank refused the status query with code {code!r}")
@@ -354,22 +358,7 @@ class BankGateway(BankProvider):
         }
         if bank_ref:
             params["lp_transaction_no"] = bank_ref
-        try:
-            response = self.session.post(
-                f"{self.base_url}/api/refund", data=signed(params, self._secret), timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise GatewayError(f"bank refund failed: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise GatewayError(f"bank refund answered HTTP {response.status_code}")
-        try:
-            body: Any = response.json()
-        except ValueError as exc:
-            raise GatewayError("bank refund answered something that is not JSON") from exc
-        if not isinstance(body, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in body.items()
-        ):
-            raise GatewayError("bank refund answer is not an object of strings")
+        body = self._post("/api/refund", signed(params, self._secret), "refund")
         code = body.get("lp_response_code")
         if not isinstance(code, str) or not _CODE_RE.fullmatch(code) or code in _REFUND_RETRY:
             raise GatewayError(f"bank could not handle the refund (code {code!r})")

@@ -130,6 +130,25 @@ def _lock_order(order_id: int) -> PaymentOrder:
     )
 
 
+def settle_pending(older_than: timedelta = timedelta(minutes=15)) -> tuple[int, list[str], list[int]]:
+    """Ask the bank about every order started more than ``older_than`` ago whose notification
+    has not come, one order and one transaction at a time; an order the bank cannot answer
+    about does not hold up the others. Returns how many were asked about, the outcomes and the
+    ids not answered."""
+    from app.errors import BadGateway
+
+    outcomes, unanswered = [], []
+    ids = unsettled_orders(started_before=datetime.now(UTC) - older_than)
+    for order_id in ids:
+        try:
+            outcomes.extend(settle([order_id], actor_label="worker"))
+            db.session.commit()
+        except BadGateway:
+            db.session.rollback()
+            unanswered.append(order_id)
+    return len(ids), outcomes, unanswered
+
+
 def unsettled_orders(*, notice_id: int | None = None, started_before: datetime | None = None) -> list[int]:
     """Orders that may be (or still become) money at the bank without our knowing: those
     still at the bank, and those we expired until the bank has been asked about them after
