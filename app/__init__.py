@@ -9,7 +9,7 @@ from flask import Flask, abort, has_request_context, request, session
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
-from config import Config, get_config
+from app.config import Config, get_config
 
 
 def select_locale() -> str:

@@ -66,7 +66,7 @@ def main() -> int:
         signal.signal(sig, _stop)
     sys.path.insert(0, str(ROOT))
     from app.cli import DEMO_LOGINS, DEMO_PASSWORD
-    from config import INSTANCE_DIR, instance_secret
+    from app.config import INSTANCE_DIR, instance_secret
 
     bank_secret = os.environ.get("BANK_SECRET") or instance_secret("bank-secret")
     portal_secret = os.environ.get("PORTAL_SECRET") or instance_secret("portal-secret")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-import config
+from app import config
 
 
 def _read(args):

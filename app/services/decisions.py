@@ -94,7 +94,7 @@ def papers_dir() -> Path:
     configured = current_app.config.get("DECISIONS_PAPERS_DIR")
     if configured:
         return Path(configured)
-    from config import INSTANCE_DIR
+    from app.config import INSTANCE_DIR
 
     return INSTANCE_DIR / "papers"
 

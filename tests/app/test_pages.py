@@ -90,7 +90,7 @@ def test_session_cookie_is_hardened_and_login_rotates_the_session(app, world):
 
 
 def test_production_cookies_are_secure():
-    from config import Production
+    from app.config import Production
 
     assert Production.SESSION_COOKIE_SECURE and Production.REMEMBER_COOKIE_SECURE
 

@@ -74,7 +74,7 @@ def test_every_dossier_transition(current, new):
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch):
-    from config import ConfigError, Production
+    from app.config import ConfigError, Production
 
     for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "BANK_SECRET", "RECEIPT_SIGNING_KEY"):
         monkeypatch.setattr(Production, name, None)
@@ -86,6 +86,13 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.setattr(Production, "SQLALCHEMY_DATABASE_URI", "postgresql://x/y")
     monkeypatch.setattr(Production, "BANK_SECRET", "b")
     monkeypatch.setattr(Production, "RECEIPT_SIGNING_KEY", "k")
+    for name in ("PUBLIC_BASE_URL", "BANK_BASE_URL"):
+        monkeypatch.setattr(Production, name, None)
+    with pytest.raises(ConfigError) as err:
+        Production.validate()
+    assert "PUBLIC_BASE_URL" in str(err.value) and "BANK_BASE_URL" in str(err.value)
+    monkeypatch.setattr(Production, "PUBLIC_BASE_URL", "https://landpay.example")
+    monkeypatch.setattr(Production, "BANK_BASE_URL", "https://bank.example")
     for name in ("PORTAL_BASE_URL", "PORTAL_SECRET"):
         monkeypatch.setattr(Production, name, None)
     with pytest.raises(ConfigError) as err:
@@ -104,7 +111,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 
 def test_unknown_environment_name_is_refused():
-    from config import ConfigError, get_config
+    from app.config import ConfigError, get_config
 
     with pytest.raises(ConfigError):
         get_config("staging-typo")

@@ -12,7 +12,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent
+# The project folder (the one holding `app/`): `instance/` lives beside the package.
+BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("LANDPAY_INSTANCE_DIR", BASE_DIR / "instance"))
 
 
@@ -163,6 +164,9 @@ class Production(Config):
     # The __Host- prefix makes browsers refuse the cookie unless it is Secure and host-only.
     SESSION_COOKIE_NAME = "__Host-landpay_session"
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    # No loopback defaults: a production process must be told every address it uses.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    BANK_BASE_URL = _env("BANK_BASE_URL")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL")
 
     @classmethod
@@ -172,6 +176,8 @@ class Production(Config):
             for name, value in (
                 ("SECRET_KEY", cls.SECRET_KEY),
                 ("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI),
+                ("PUBLIC_BASE_URL", cls.PUBLIC_BASE_URL),
+                ("BANK_BASE_URL", cls.BANK_BASE_URL),
                 ("BANK_SECRET", cls.BANK_SECRET),
                 ("PORTAL_BASE_URL", cls.PORTAL_BASE_URL),
                 ("PORTAL_SECRET", cls.PORTAL_SECRET),
