@@ -60,6 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(credit_hooks, name="credit_hooks")
     app.register_blueprint(refunds_bp)
 
+    from mock_bank.i18n import init_app as init_words
+
+    init_words(app)
+
     def wants_json() -> bool:
         return request.path.startswith(("/api/", "/test/")) or request.path.endswith(".json")
 

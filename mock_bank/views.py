@@ -38,25 +38,6 @@ from mock_bank.signing import hash_matches, with_hash
 
 bp = Blueprint("bank", __name__)
 
-TEXT = {
-    "vn": {
-        "title": "Thanh toán",
-        "merchant": "Đơn vị nhận",
-        "amount": "Số tiền",
-        "info": "Nội dung",
-        "order": "Mã giao dịch của đơn vị",
-        "account": "Tài khoản thử nghiệm",
-    },
-    "en": {
-        "title": "Payment",
-        "merchant": "Merchant",
-        "amount": "Amount",
-        "info": "Description",
-        "order": "Merchant reference",
-        "account": "Test account",
-    },
-}
-
 
 def bank_config() -> dict[str, Any]:
     return current_app.extensions["mock_bank"]["config"]
@@ -189,7 +170,7 @@ def checkout():  # type: ignore[no-untyped-def]
         return refused_page(exc)
     form = CheckoutForm()
     return render_template(
-        "checkout.html", req=req, form=form, text=TEXT[req.locale], hidden=req.fields
+        "checkout.html", req=req, form=form, hidden=req.fields
     )
 
 

@@ -142,7 +142,9 @@ def _legal_bases(notice: Notice) -> dict[str, str]:
 
 def _basis_cell(basis: str, budget_code: str | None, account: str | None) -> str:
     """The legal basis, and where the money of the line goes when it is classified."""
-    parts = [basis] if basis else []
+    from app.legal_words import legal_basis
+
+    parts = [legal_basis(basis)] if basis else []
     if budget_code:
         parts.append(_("Budget code %(code)s", code=budget_code))
     if account:

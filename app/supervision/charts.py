@@ -1,6 +1,6 @@
 """Charts drawn on the server as SVG: no script, no outside network, readable without
-colour (each bar carries its numbers as text) and by a screen reader (``role="img"`` with
-a title and a description)."""
+colour (each bar carries its numbers as text) and by a screen reader (``role="group"`` with
+a label, a title and a description: a group, not an image, since its labels are links)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def bars(groups: list[dict], key: str, *, title: str, labels: dict[str, str] | N
     desc = "; ".join(
         f"{labels.get(str(g[key]), g[key])}: {_pct(g['on_time_rate'])} "
         f"({g['on_time']}/{g['finished']}, {g['open']} open)" for g in groups) or "—"
-    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="group" '
                     'width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-label="{t}">'
                     '<title>{t}</title><desc>{d}</desc>').format(w=width, h=height, t=title, d=desc)]
     for i, g in enumerate(groups):

@@ -14,15 +14,16 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory):
+    """One web app and one bank for the browser tests (each test files its own dossiers)."""
     tmp = tmp_path_factory.mktemp("browser-stack")
     running = start_stack(tmp, f"sqlite:///{tmp / 'landpay.db'}")
     yield running
     running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

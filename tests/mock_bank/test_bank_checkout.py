@@ -32,7 +32,7 @@ def test_page_shows_amount_info_and_accounts(app):
     ):
         assert account in html
     assert 'name="csrf_token"' in html
-    assert "Cancel" in html
+    assert "Hủy thanh toán" in html  # Vietnamese unless English is asked for
 
 
 def test_english_locale(app):
@@ -54,7 +54,7 @@ def test_tampered_or_unknown_request_is_refused_clearly(app, change, kind):
     page = open_page(app.test_client(), params)
     assert page.status_code == 400
     html = page.get_data(as_text=True)
-    assert "Payment request refused" in html
+    assert "Yêu cầu thanh toán bị từ chối" in html
     assert kind in html
     assert app.test_client().get("/admin/transactions.json").json["transactions"] == []
 

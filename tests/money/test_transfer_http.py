@@ -79,7 +79,7 @@ def test_customer_pays_by_pasted_vietqr_payload(stack):
     assert confirm.status_code == 200 and notice in confirm.text and "0011001932418" in confirm.text
     done = bank.post(stack.bank_url + "/app/transfer", timeout=10,
                      data={"csrf_token": _csrf(confirm.text), "payload": payload})
-    assert done.status_code == 200 and "Transfer done" in done.text
+    assert done.status_code == 200 and 'id="done"' in done.text
     _until(lambda: buyer.get(f"/notices/{notice}").json()["status"] == "paid")
     [payment] = buyer.get(f"/dossiers/{code}").json()["payments"]
     assert payment["status"] == "succeeded" and payment["amount"] == shown["outstanding"]
