@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -100,7 +100,14 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Too many requests; please wait a moment."),
         }
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(err.code or 500, code, messages.get(err.code or 500, err.description))
+        body, status = error_response(err.code or 500, code, messages.get(err.code or 500, err.description))
+        response = make_response(body, status)
+        # A 405 says which methods the address allows (RFC 9110): Werkzeug's own headers that
+        # carry meaning are kept, its Content-Type is not.
+        for name, value in err.get_headers():
+            if name in ("Allow", "Retry-After"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):

@@ -131,6 +131,10 @@ def _app(url: str):
     from app.extensions import db
 
     application = create_app("test", {"SQLALCHEMY_DATABASE_URI": url})
+    # Every API answer a test gets is checked against the OpenAPI document.
+    from tests.api_schema import SchemaCheckingClient
+
+    application.test_client_class = SchemaCheckingClient
     yield application
     with application.app_context():
         db.session.remove()

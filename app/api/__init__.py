@@ -7,7 +7,6 @@ never accepted here, so the API needs no CSRF token. Errors have one shape (see
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from fractions import Fraction
 from functools import wraps
@@ -15,37 +14,22 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.api.idempotency import idempotent
+from app.api.validation import check_public_request, check_request
 from app.auth import authenticate, issue_token, load_user_from_request, revoke_token
-from app.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.errors import Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import (
     CLOSED_STATUSES,
-    TAX_PAYER_CLAUSES,
-    Assessment,
-    AssessmentStatus,
     Dossier,
-    DossierStatus,
-    Holding,
-    Notice,
-    Parcel,
-    PaymentOrder,
     Role,
 )
 from app.services import dossiers as svc
-from app.services import paying
+from app.services import lists, pages, paying
 from app.services.holdings import search_parcels
-from app.services.scoping import (
-    assessments_for,
-    dossiers_for,
-    get_assessment,
-    get_dossier,
-    get_notice,
-    notices_for,
-    parcels_for,
-)
+from app.services.scoping import get_assessment, get_dossier, get_notice
+from app.services.scoping import get_payment as get_payment_for
 from app.services.views import (
     assessment_json,
     dossier_json,
@@ -56,6 +40,8 @@ from app.services.views import (
 )
 
 bp = Blueprint("api", __name__)
+# Every request is validated against the OpenAPI document before its view runs.
+bp.before_request(check_public_request)
 
 
 def json_body() -> dict:
@@ -78,8 +64,10 @@ def api_auth(*roles: Role):
             if roles and user.role not in roles:
                 raise Forbidden(_("Your role may not do this."))
             g.api_user = user
+            check_request()  # the body and parameters, against the OpenAPI document
             return view(*args, **kwargs)
 
+        wrapped.api_authenticates = True
         return wrapped
 
     return decorator
@@ -91,14 +79,8 @@ def form_errors(form) -> dict[str, str]:
 
 @bp.post("/tokens")
 def create_token():
-    data = json_body()
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise ValidationFailed(
-            _("Give a username and a password."),
-            fields={k: _("Required.") for k in ("username", "password") if not isinstance(data.get(k), str) or not data.get(k)},
-        )
-    user = authenticate(username.strip(), password)
+    data = json_body()  # two non-empty strings, by the OpenAPI document
+    user = authenticate(data["username"].strip(), data["password"])
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
     token, expires = issue_token(user)
@@ -129,60 +111,34 @@ def parcels():
     """The office's parcels with their current holders (``q``: search as the filing form
     does, at most 20). ``holder`` is the first-named holder, kept for older clients."""
     q = request.args.get("q", "").strip()[:200]
+    page = None
     if q:
         items, _more = search_parcels(g.api_user, q)
     else:
-        items = db.session.scalars(
-            parcels_for(g.api_user).order_by(Parcel.id)
-            .options(selectinload(Parcel.holdings).selectinload(Holding.party))
-        ).all()
+        page = pages.fetch(lists.parcels(g.api_user), request.args)
+        items = page.items
     open_codes = dict(db.session.execute(
         select(Dossier.parcel_id, Dossier.code).where(
             Dossier.parcel_id.in_([p.id for p in items]), Dossier.status.not_in(CLOSED_STATUSES))
     ).all()) if items else {}
-    return jsonify({"items": [parcel_json(p, open_codes.get(p.id)) for p in items]})
+    body = [parcel_json(p, open_codes.get(p.id)) for p in items]
+    if page is None:
+        return jsonify({"items": body, "next_cursor": None})
+    return pages.api_page(page, body, "api.parcels")
 
 
-#: At most this many transferors, or transferees, in one dossier.
-MAX_PARTIES = 20
-
-
-def _whole(data: dict, key: str, errors: dict, *, minimum: int = 0) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 10**15:
-        errors[key] = _("Must be a whole number.")
-        return None
-    return value
-
-
-def _party_input(item, field: str, errors: dict) -> svc.PartyInput | None:
-    if not isinstance(item, dict):
-        errors[field] = _("Give full_name and citizen_id.")
-        return None
-    name, citizen_id = item.get("full_name"), item.get("citizen_id")
-    sep = "." if "[" in field else "_"
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        errors[f"{field}{sep}{'full_name' if sep == '.' else 'name'}"] = _("Required.")
-    if not isinstance(citizen_id, str) or not citizen_id.strip():
-        errors[f"{field}{sep}citizen_id"] = _("Required.")
-    if any(k.startswith(field) for k in errors):
-        return None
-    return svc.PartyInput(name.strip(), citizen_id.strip())
+def _party(item: dict) -> svc.PartyInput:
+    return svc.PartyInput(item["full_name"].strip(), item["citizen_id"].strip())
 
 
 def dossier_input(data: dict) -> svc.TransferInput:
-    """A dossier from the API's JSON: every field checked, every problem named at once."""
+    """A dossier from the API's JSON. Types, bounds and formats were checked against the
+    OpenAPI document before the view ran (app/api/validation.py); what is checked here is what
+    the schema cannot say: which parties a procedure needs, and the transferees' shares."""
     errors: dict[str, str] = {}
-    parcel_id = _whole(data, "parcel_id", errors)
-    if parcel_id is None and "parcel_id" not in errors:
-        errors["parcel_id"] = _("Required.")
     procedure = data.get("procedure", "transfer")
-    if procedure not in svc.PROCEDURES:
-        errors["procedure"] = _("Choose from the list.")
-    declared_price = _whole(data, "declared_price", errors, minimum=1)
-    if procedure == "transfer" and declared_price is None and "declared_price" not in errors:
+    declared_price = data.get("declared_price")
+    if procedure == "transfer" and declared_price is None:
         errors["declared_price"] = _("Required.")
     single = {}
     for side in ("transferor", "transferee"):
@@ -190,80 +146,38 @@ def dossier_input(data: dict) -> svc.TransferInput:
             errors[f"{side}s"] = _("Give either %(one)s or %(many)s, not both.",
                                    one=side, many=f"{side}s")
         elif side in data:
-            single[side] = _party_input(data[side], side, errors)
+            single[side] = _party(data[side])
         elif f"{side}s" not in data and procedure not in svc.HOLDER_PROCEDURES \
                 and not (side == "transferor" and procedure in svc.ACQUIRING_PROCEDURES):
             errors[side] = _("Give full_name and citizen_id.")
-    transferors: list[svc.PartyInput] = []
+    transferors = tuple(_party(item) for item in data.get("transferors", ()))
     transferees: list[tuple[svc.PartyInput, Fraction]] = []
-    for side in ("transferors", "transferees"):
-        if side not in data:
-            continue
-        items = data[side]
-        if not isinstance(items, list) or not items or len(items) > MAX_PARTIES:
-            errors[side] = _("Give a list of 1 to %(n)s people.", n=MAX_PARTIES)
-            continue
-        for i, item in enumerate(items):
-            party = _party_input(item, f"{side}[{i}]", errors)
-            if side == "transferors":
-                if party:
-                    transferors.append(party)
-                continue
-            raw = item.get("share", 1 if len(items) == 1 else None) \
-                if isinstance(item, dict) else None
-            try:
-                share = svc.parse_share(raw)
-            except ValueError:
-                errors[f"{side}[{i}].share"] = _("A share such as \"1/2\" or \"0.5\" (a "
+    items = data.get("transferees", ())
+    for i, item in enumerate(items):
+        try:
+            share = svc.parse_share(item.get("share", 1 if len(items) == 1 else None))
+        except ValueError:
+            errors[f"transferees[{i}].share"] = _("A share such as \"1/2\" or \"0.5\" (a "
                                                  "string, never a float), above 0 and at most 1.")
-                continue
-            if party:
-                transferees.append((party, share))
-    relationship = data.get("relationship")
-    if relationship is not None and not isinstance(relationship, str):
-        errors["relationship"] = _("Must be a string or null.")
-    sole_residence = data.get("sole_residence", False)
-    if not isinstance(sole_residence, bool):
-        errors["sole_residence"] = _("Must be true or false.")
-    clause = data.get("tax_payer_clause", "default")
-    if clause not in TAX_PAYER_CLAUSES:
-        errors["tax_payer_clause"] = _("Choose from the list.")
-    new_land_type = data.get("new_land_type")
-    if new_land_type is not None and not isinstance(new_land_type, str):
-        errors["new_land_type"] = _("Must be a string or null.")
-    old_price = _whole(data, "old_table_price_per_m2", errors)
-    old_money = _whole(data, "old_land_money", errors)
-    for key in ("recognition_kind", "rent_mode"):
-        if data.get(key) is not None and not isinstance(data.get(key), str):
-            errors[key] = _("Must be a string or null.")
-    infrastructure = _whole(data, "infrastructure_cost_per_m2", errors)
-    term_years = _whole(data, "lease_term_years", errors, minimum=1)
-    months = _whole(data, "months_extended", errors, minimum=1)
-    rent_rate = _rate(data, "rent_rate", errors)
+            continue
+        transferees.append((_party(item), share))
     if errors:
         raise ValidationFailed(_("Invalid input."), fields=errors)
+    rent_rate = data.get("rent_rate")
     return svc.TransferInput(
-        parcel_id=parcel_id, transferor=single.get("transferor"),
+        parcel_id=data["parcel_id"], transferor=single.get("transferor"),
         transferee=single.get("transferee"), declared_price=declared_price,
-        relationship=relationship or None, sole_residence=sole_residence,
-        transferors=tuple(transferors), transferees=tuple(transferees),
-        procedure=procedure, tax_payer_clause=clause, new_land_type=new_land_type,
-        old_table_price_per_m2=old_price, old_land_money=old_money,
-        recognition_kind=data.get("recognition_kind"), infrastructure_cost_per_m2=infrastructure,
-        rent_mode=data.get("rent_mode"), lease_term_years=term_years, rent_rate=rent_rate,
-        months_extended=months,
+        relationship=data.get("relationship") or None, sole_residence=data.get("sole_residence", False),
+        transferors=transferors, transferees=tuple(transferees),
+        procedure=procedure, tax_payer_clause=data.get("tax_payer_clause", "default"),
+        new_land_type=data.get("new_land_type"),
+        old_table_price_per_m2=data.get("old_table_price_per_m2"), old_land_money=data.get("old_land_money"),
+        recognition_kind=data.get("recognition_kind"),
+        infrastructure_cost_per_m2=data.get("infrastructure_cost_per_m2"),
+        rent_mode=data.get("rent_mode"), lease_term_years=data.get("lease_term_years"),
+        rent_rate=Decimal(rent_rate) if rent_rate is not None else None,
+        months_extended=data.get("months_extended"),
     )
-
-
-def _rate(data: dict, key: str, errors: dict) -> Decimal | None:
-    """A rate written as a decimal string such as ``"0.01"`` (never a float)."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"0(\.[0-9]{1,6})?|1(\.0{1,6})?", value):
-        errors[key] = _("A fraction written as a string, such as \"0.01\" (never a float).")
-        return None
-    return Decimal(value)
 
 
 @bp.post("/dossiers")
@@ -280,20 +194,15 @@ def create_dossier():
 @bp.get("/dossiers")
 @api_auth()
 def list_dossiers():
-    """The dossiers the user may see, newest first (at most 200). ``?status=`` keeps one
-    state; ``paid`` means paid and not yet completed (completion is the later state)."""
-    query = dossiers_for(g.api_user)
-    status = request.args.get("status")
-    if status is not None:
-        try:
-            query = query.where(Dossier.status == DossierStatus(status))
-        except ValueError:
-            raise ValidationFailed(_("Invalid input."), fields={"status": _("Unknown status.")}) from None
-    items = db.session.scalars(query.order_by(Dossier.id.desc()).limit(200)).all()
-    return jsonify({"items": [
+    """The dossiers the user may see, newest first, a page at a time (``limit``, ``cursor``).
+    ``?status=`` keeps one state; ``paid`` means paid and not yet completed (completion is the
+    later state); also ``from``, ``to``, ``code``, ``citizen_id``, ``parcel``."""
+    filters = lists.Filters.from_args(request.args, statuses=lists.DOSSIER_STATUSES)
+    page = pages.fetch(lists.dossiers(g.api_user, filters, with_parties=False), request.args)
+    return pages.api_page(page, [
         {"code": d.code, "status": d.status.value, "filed_at": d.filed_at.isoformat(), "due_on": d.due_on.isoformat()}
-        for d in items
-    ]})
+        for d in page.items
+    ], "api.list_dossiers")
 
 
 @bp.get("/dossiers/<code>")
@@ -318,14 +227,11 @@ def complete_dossier(code: str):
 @bp.get("/assessments")
 @api_auth(Role.TAX_OFFICER)
 def list_assessments():
-    query = assessments_for(g.api_user).order_by(Assessment.id)
-    status = request.args.get("status")
-    if status:
-        try:
-            query = query.where(Assessment.status == AssessmentStatus(status))
-        except ValueError:
-            raise ValidationFailed(_("Invalid input."), fields={"status": _("Unknown status.")}) from None
-    return jsonify({"items": [assessment_json(a) for a in db.session.scalars(query.limit(500))]})
+    """The office's assessments, oldest first, a page at a time (``limit``, ``cursor``);
+    filters ``status``, ``from``, ``to``, ``code``, ``citizen_id``, ``parcel``."""
+    filters = lists.Filters.from_args(request.args, statuses=lists.ASSESSMENT_STATUSES)
+    page = pages.fetch(lists.assessments(g.api_user, filters, with_lines=True), request.args)
+    return pages.api_page(page, [assessment_json(a) for a in page.items], "api.list_assessments")
 
 
 @bp.get("/assessments/<int(max=2147483647):assessment_id>")
@@ -338,12 +244,8 @@ def get_assessment_(assessment_id: int):
 @api_auth(Role.TAX_OFFICER)
 @idempotent
 def confirm_assessment(assessment_id: int):
-    a = get_assessment(g.api_user, assessment_id)
-    a = db.session.scalar(
-        select(Assessment).where(Assessment.id == a.id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    notices = svc.confirm_assessment(g.api_user, a)
+    # The service locks the assessment's row.
+    notices = svc.confirm_assessment(g.api_user, get_assessment(g.api_user, assessment_id))
     # The first notice, as before, with every notice of the dossier (one per payer side).
     return jsonify({**notice_json(notices[0]), "notices": [notice_json(n) for n in notices]}), 201
 
@@ -351,8 +253,11 @@ def confirm_assessment(assessment_id: int):
 @bp.get("/notices")
 @api_auth()
 def list_notices():
-    items = db.session.scalars(notices_for(g.api_user).order_by(Notice.id.desc()).limit(200)).all()
-    return jsonify({"items": [notice_json(n) for n in items]})
+    """The notices the user may see, newest first, a page at a time (``limit``, ``cursor``);
+    filters ``status``, ``from``, ``to``, ``code``, ``citizen_id`` (the payer's)."""
+    filters = lists.Filters.from_args(request.args, statuses=lists.NOTICE_STATUSES)
+    page = pages.fetch(lists.notices(g.api_user, filters, full=True), request.args)
+    return pages.api_page(page, [notice_json(n) for n in page.items], "api.list_notices")
 
 
 @bp.get("/notices/<code>")
@@ -383,22 +288,10 @@ def start_payment(code: str):
     return jsonify(body), 201
 
 
-def _payment_for(user, ref: str) -> PaymentOrder:
-    order = db.session.scalar(
-        select(PaymentOrder).where(
-            PaymentOrder.ref == ref,
-            PaymentOrder.notice_id.in_(notices_for(user).with_only_columns(Notice.id).scalar_subquery()),
-        )
-    )
-    if order is None:
-        raise NotFound(_("No such payment."))
-    return order
-
-
 @bp.get("/payments/<ref>")
 @api_auth()
 def get_payment(ref: str):
-    return jsonify(payment_json(_payment_for(g.api_user, ref)))
+    return jsonify(payment_json(get_payment_for(g.api_user, ref)))
 
 
 @bp.post("/tax/assess")

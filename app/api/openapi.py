@@ -33,7 +33,7 @@ EXAMPLES: dict[tuple[str, str], dict] = {
         "response": {"items": [{"id": 1, "label": "10/101", "address": "...", "land_type": "residential",
                                 "area_m2": "72.50",
                                 "holder": {"full_name": "Nguyễn Văn An", "citizen_id": "079080000001"}},
-                               "..."]},
+                               "..."], "next_cursor": "..."},
     },
     ("/dossiers", "post"): {
         "status": 201,
@@ -54,7 +54,8 @@ EXAMPLES: dict[tuple[str, str], dict] = {
     },
     ("/dossiers", "get"): {
         "status": 200,
-        "response": {"items": [{"code": "HS...", "status": "paid", "filed_at": "...", "due_on": "..."}, "..."]},
+        "response": {"items": [{"code": "HS...", "status": "paid", "filed_at": "...", "due_on": "..."}, "..."],
+                     "next_cursor": "..."},
     },
     ("/dossiers/{code}/complete", "post"): {
         "status": 200,
@@ -63,7 +64,7 @@ EXAMPLES: dict[tuple[str, str], dict] = {
     ("/assessments", "get"): {
         "status": 200,
         "response": {"items": [{"id": "...", "dossier_code": "HS...", "status": "pending", "total": 1500000000,
-                                "...": "..."}, "..."]},
+                                "...": "..."}, "..."], "next_cursor": "..."},
     },
     ("/assessments/{assessment_id}/confirm", "post"): {
         "status": 201,
@@ -125,7 +126,7 @@ EXAMPLES: dict[tuple[str, str], dict] = {
         "status": 200,
         "response": {"items": [{"code": "TB...", "dossier_code": "HS...", "status": "paid", "payer": "Trần Thị Bình",
                                 "total": 1500000000, "outstanding": 0, "vietqr": None, "lines": "...",
-                                "...": "..."}, "..."]},
+                                "...": "..."}, "..."], "next_cursor": "..."},
     },
     ("/tax/assess", "post"): {
         "status": 200,
@@ -147,7 +148,7 @@ EXAMPLES: dict[tuple[str, str], dict] = {
                      "events": {"local": "...", "acknowledged": "..."},
                      "dead_letter": 0, "oldest_unacknowledged_at": "..."},
     },
-    ("/sync/dead-letter", "get"): {"status": 200, "response": {"items": []}},
+    ("/sync/dead-letter", "get"): {"status": 200, "response": {"items": [], "next_cursor": None}},
     # The walk replays an event that is not in the dead letter: refused, nothing changes.
     ("/sync/dead-letter/{event_id}/replay", "post"): {
         "status": 404, "response": {"error": {"code": "not_found", "message": "..."}}},
@@ -202,15 +203,53 @@ PROCEDURE_EXAMPLES: dict[str, dict] = {
 }
 
 
+#: What each error status means; every error answer has the Error schema.
+ERROR_STATUSES = {
+    400: "The request could not be read: a NUL character or half of a UTF-16 surrogate pair "
+         "(`\\ud800`) anywhere in it (`bad_request`)",
+    401: "No bearer token, a wrong or expired one, or a wrong password (`unauthorized`)",
+    403: "The role may not do this (`forbidden`)",
+    404: "No such thing, or not yours to see: deliberately the same (`not_found`)",
+    409: "The state does not allow it now (`conflict`), or a request with the same "
+         "Idempotency-Key is still running (`request_in_progress`, with `Retry-After`)",
+    413: "The request body is larger than the service accepts (`request_entity_too_large`)",
+    422: "The input does not match this document, or the data behind it does not allow it "
+         "(`validation_failed`; `fields` names each wrong field)",
+    429: "Too many attempts; wait `Retry-After` seconds (`too_many_attempts`)",
+    500: "Unexpected; nothing was changed (`internal_error`)",
+    502: "The bank could not be reached (`bank_unavailable`)",
+}
+
+#: Answers every operation may give, whatever it does: a request that cannot be read, a body
+#: above the size limit, an unexpected failure.
+GENERIC_ERRORS = (400, 413, 500)
+
+
+def _error_answer(code: int) -> dict:
+    answer = {"description": ERROR_STATUSES.get(code, "Error"),
+              "content": {"application/json": {"schema": ERROR}}}
+    if code == 429 or code == 409:
+        answer["headers"] = {"Retry-After": {
+            "description": "Seconds to wait before trying again (429 always; 409 when a request "
+                           "with the same Idempotency-Key is still running)",
+            "required": code == 429, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+    return answer
+
+
 def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(401, 403, 404), params=(),
         query=(), description=None, idempotent=False):
+    errors = {*errors, *GENERIC_ERRORS}
     if idempotent:
-        errors = tuple(sorted({*errors, 409, 422}))
+        errors |= {409, 422}
+    if body or any(q["in"] == "query" for q in query):  # validated: 422 names each wrong field
+        errors.add(422)
+    if auth:
+        errors.add(401)
     responses = {str(ok): {"description": "OK"}}
     if ok_schema:
         responses[str(ok)]["content"] = {"application/json": {"schema": ok_schema}}
-    for code in errors:
-        responses[str(code)] = {"description": "Error", "content": {"application/json": {"schema": ERROR}}}
+    for code in sorted(errors):
+        responses[str(code)] = _error_answer(code)
     op = {"summary": summary, "tags": [tag], "responses": responses}
     if description:
         op["description"] = description
@@ -220,7 +259,9 @@ def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(4
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if params:
         op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "integer" if p.endswith("id") else "string"}}
+            {"name": p, "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID} if p.endswith("_id")
+             else {"type": "string", "minLength": 1}}
             for p in params
         ]
     if query:
@@ -229,6 +270,11 @@ def _op(summary, *, tag, auth=True, body=None, ok=200, ok_schema=None, errors=(4
         op.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
     return op
 
+
+#: The largest id a path accepts (ids are 32-bit integers).
+MAX_ID = 2147483647
+#: The largest amount of money, in dong, an input may carry.
+MAX_DONG = 10**15
 
 #: The optional header of the creating requests (app/api/idempotency.py).
 IDEMPOTENCY_KEY = {
@@ -261,10 +307,226 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+#: A person named in a request: a name with a letter in it, a citizen id of 12 ASCII digits
+#: (full-width or other digits are refused, never normalised).
+PARTY_PROPERTIES = {
+    "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+    "citizen_id": {"type": "string", "pattern": "^[0-9]{12}$"},
+}
+PARTY = {"type": "object", "required": ["full_name", "citizen_id"], "additionalProperties": False,
+         "properties": PARTY_PROPERTIES}
+
+
+def _optional(schema: dict) -> dict:
+    """``schema`` or null (a field that may be sent as null, meaning not given)."""
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    out = {**schema, "type": [*types, "null"]}
+    if "enum" in schema:
+        out["enum"] = [*schema["enum"], None]
+    return out
+
+
+def dossier_request() -> dict:
+    """The body of ``POST /dossiers``: every procedure's fields; a field nobody knows is
+    refused by name (a misspelt field must never drop a fact, such as an exemption, silently)."""
+    money = {"type": "integer", "minimum": 0, "maximum": MAX_DONG}
+    return {
+        "type": "object", "required": ["parcel_id"], "additionalProperties": False,
+        "examples": list(PROCEDURE_EXAMPLES.values()),
+        # Errors name the single party's fields as the filing form does.
+        "x-field-names": {f"{side}.{key}": f"{side}_{'name' if key == 'full_name' else key}"
+                          for side in ("transferor", "transferee") for key in PARTY_PROPERTIES},
+        "properties": {
+            "parcel_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "procedure": {"type": "string", "enum": [
+                "transfer", "gift", "inheritance", "change_of_use", "recognition", "allocation",
+                "lease", "extension"], "default": "transfer"},
+            "transferor": PARTY, "transferee": PARTY,
+            "transferors": {"type": "array", "items": PARTY, "minItems": 1, "maxItems": 20},
+            "transferees": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
+                "type": "object", "required": ["full_name", "citizen_id"], "additionalProperties": False,
+                "properties": {**PARTY_PROPERTIES, "share": {
+                    "type": "string", "pattern": "^[0-9./ ]+$", "maxLength": 40,
+                    "description": "A fraction such as \"1/2\" or \"0.5\" (a string, never a float); "
+                    "may be left out for a single transferee (a share of 1)"}}}},
+            "declared_price": _optional({**money, "minimum": 1}),
+            "relationship": {"type": ["string", "null"], "enum": [
+                None, "spouse", "parent_child", "parent_in_law_child_in_law", "adoptive_parent_child",
+                "grandparent_grandchild", "siblings"]},
+            "sole_residence": {"type": "boolean", "default": False},
+            "tax_payer_clause": {"type": "string", "enum": [
+                "default", "buyer_pays_all", "seller_pays_all"], "default": "default"},
+            "new_land_type": _optional({"type": "string", "enum": sorted(LAND_TYPES)}),
+            "old_table_price_per_m2": _optional(money),
+            "old_land_money": _optional(money),
+            "recognition_kind": _optional({"type": "string", "enum": sorted(RECOGNITION_KINDS)}),
+            "infrastructure_cost_per_m2": _optional(money),
+            "rent_mode": _optional({"type": "string", "enum": sorted(LEASES)}),
+            "lease_term_years": _optional({"type": "integer", "minimum": 1, "maximum": MAX_LEASE_YEARS}),
+            "rent_rate": _optional({"type": "string", "pattern": "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"}),
+            "months_extended": _optional({"type": "integer", "minimum": 1, "maximum": MAX_DONG}),
+        },
+    }
+
+
+def response_schemas() -> dict:
+    """The answers' schemas of the core operations: every field each answer has."""
+    text = {"type": "string"}
+    maybe_text = {"type": ["string", "null"]}
+    date = {"type": "string", "format": "date"}
+    maybe_date = {"type": ["string", "null"], "format": "date"}
+    when = {"type": "string", "format": "date-time"}
+    maybe_when = {"type": ["string", "null"], "format": "date-time"}
+    integer = {"type": "integer"}
+    both_languages = {"type": "object", "properties": {"vi": maybe_text, "en": maybe_text}}
+    person = {"type": "object", "required": ["full_name", "citizen_id"],
+              "properties": {"full_name": text, "citizen_id": text}}
+    notice = {
+        "code": text,
+        "dossier_code": {"type": ["string", "null"],
+                         "description": "null for an annual non-agricultural land use tax notice"},
+        "annual": {"oneOf": [{"type": "object", "properties": {
+            "tax_year": integer, "parcel": _ref("ParcelRef")}}, {"type": "null"}],
+            "description": "For an annual non-agricultural land use tax notice (no dossier): "
+            "its tax year and parcel"},
+        "status": {"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
+        "payer": {"type": "string", "description": "Who the notice is addressed to (the first payer)"},
+        "payer_role": {"type": ["string", "null"],
+                       "description": "The payer side: transferor, transferee or holder"},
+        "payers": {"type": "array", "items": person, "description": "Everyone who owes the notice"},
+        "late_interest_today": {"oneOf": [_ref("LateInterest"), {"type": "null"}],
+                                "description": "The late-payment interest a payment today would add; "
+                                "null when nothing is overdue"},
+        "total": integer, "outstanding": integer,
+        "issued_at": when,
+        "due_on": {**maybe_date, "description": "Due by: the first date a part of the notice falls due; "
+                   "null when nothing is due"},
+        "paid_at": {**maybe_when, "description": "When the notice was paid in full; null until then"},
+        "vietqr": {"oneOf": [_ref("VietQR"), {"type": "null"}],
+                   "description": "While the notice is unpaid and an amount is outstanding: "
+                   "a VietQR transfer code to the treasury collection account; null otherwise"},
+        "lines": {"type": "array", "items": _ref("NoticeLine")},
+    }
+    return {
+        "Parcel": {"type": "object", "required": ["id", "label", "holders"], "properties": {
+            "id": integer, "label": {"type": "string", "description": "Map sheet / parcel number"},
+            "map_sheet": text, "parcel_no": text, "address": text, "land_type": text,
+            "area_m2": {"type": "string", "description": "Square metres, exact decimal text"},
+            "term_ends_on": {**maybe_date, "description": "The end of a land use term; null when unlimited"},
+            "open_dossier": {**maybe_text, "description": "The code of its open dossier: no other can be "
+                             "filed until it ends"},
+            "holders": {"type": "array", "items": {"type": "object", "properties": {
+                "full_name": text, "citizen_id": text,
+                "share": {"type": "string", "description": "An exact fraction such as \"1/2\""},
+                "since": {**maybe_when, "description": "When the holding began (the completion of "
+                          "the dossier that gave it); null for one recorded before"},
+                "certificate_no": maybe_text}}},
+            "holder": {"oneOf": [person, {"type": "null"}],
+                       "description": "The first-named holder (kept for older clients)"}}},
+        "ParcelRef": {"type": "object", "properties": {
+            "province": text, "map_sheet": text, "parcel_no": text, "address": text,
+            "area_m2": {"type": "string", "description": "Square metres, exact decimal text"}}},
+        "Line": {"type": "object", "properties": {
+            "obligation": text, "base": integer, "base_method": maybe_text, "rate": text,
+            "amount": integer, "rounding": maybe_text, "legal_basis": text, "rule_version": maybe_text,
+            "explanation": both_languages}},
+        "Installment": {"type": "object", "required": ["due_on", "amount"], "properties": {
+            "due_on": maybe_date, "amount": integer}},
+        "NoticeLine": {"type": "object", "properties": {
+            "obligation": text, "amount": integer, "paid": integer, "refunded": integer,
+            "outstanding": integer,
+            "due_on": {**maybe_date, "description": "The line's last instalment date; null when nothing is due"},
+            "installments": {"type": "array", "items": _ref("Installment"),
+                             "description": "When the line falls due, dated from the notice's issue "
+                             "date by the tax rules; the amounts add up to the line's amount"},
+            "explanation": both_languages, "legal_basis": maybe_text,
+            "base": {"type": ["integer", "null"]}, "rate": maybe_text}},
+        "LateInterest": {"type": "object", "properties": {
+            "obligation": {"type": "string", "const": "late_interest"}, "as_of": date, "amount": integer,
+            "amount_due_today": {"type": "integer", "description": "The outstanding amount with the interest"},
+            "legal_basis": maybe_text, "rate": maybe_text, "explanation": both_languages}},
+        "Notice": {"type": "object", "properties": notice},
+        "IssuedNotices": {"type": "object", "description": "The first notice issued, as before, with "
+                          "`notices`: every notice of the dossier (one per payer side)",
+                          "properties": {**notice, "notices": {"type": "array", "items": _ref("Notice")}}},
+        "VietQR": {"type": "object", "required": ["payload", "png", "svg"], "properties": {
+            "payload": {"type": "string", "description": "The EMVCo/NAPAS payload (dynamic): the "
+                        "outstanding amount in dong, the bank's BIN and the collection account, the "
+                        "notice code as bill number (62-01) and purpose (62-08), CRC-16 last"},
+            "png": {"type": "string", "format": "uri-reference",
+                    "description": "The code as a PNG image (same authorisation as the notice)"},
+            "svg": {"type": "string", "format": "uri-reference",
+                    "description": "The code as an SVG image (same authorisation as the notice)"}}},
+        "ReviewReason": {"type": "object", "required": ["code", "field", "text"], "properties": {
+            "code": {"type": "string", "examples": [
+                "declared_price_below_floor", "exemption_claimed", "levy_recorded_as_debt",
+                "special_case_once_per_household", "rule_unverified",
+                "office_confirms_every_assessment", "total_above_auto_confirmation_ceiling"]},
+            "field": {"type": ["string", "null"],
+                      "description": "The input concerned (for a claimed exemption, its code; "
+                      "tax_office for the office's own policy)"},
+            "text": both_languages}},
+        "Assessment": {"type": "object", "properties": {
+            "id": integer, "dossier_code": text,
+            "status": {"type": "string", "enum": ["pending", "confirmed", "superseded"],
+                       "description": "superseded: replaced by a newer version after an adjustment"},
+            "total": integer, "valid_on": date, "price_table_version": text,
+            "rule_versions": {"type": "object"},
+            "review_reasons": {"type": "array", "items": _ref("ReviewReason"),
+                               "description": "Why it waits for a tax officer: the tax rules' reasons, "
+                               "then the tax office's policy; empty when it was confirmed at once"},
+            "auto_confirmed": {"type": "boolean"},
+            "confirmed_at": maybe_when,
+            "lines": {"type": "array", "items": _ref("Line")}}},
+        "Payment": {"type": "object", "properties": {
+            "ref": text, "notice_code": text, "amount": integer,
+            "status": {"type": "string", "enum": ["created", "started", "succeeded", "failed", "expired"]},
+            "bank_ref": maybe_text, "created_at": when, "finished_at": maybe_when,
+            "receipt_number": maybe_text,
+            "redirect_url": {"type": "string", "description": "The bank's checkout page (on creation only)"}}},
+        "Receipt": {"type": "object", "required": ["number", "kid", "token", "claims", "issued_at"],
+                    "properties": {
+                        "number": text, "kid": {"type": "string", "description": "The signing key's id"},
+                        "token": {"type": "string", "description": "The signed receipt (JWS)"},
+                        "claims": {"type": "object", "description": "What the receipt says"},
+                        "issued_at": when}},
+        "DossierEvent": {"type": "object", "properties": {
+            "id": text, "kind": text, "from": maybe_text, "to": maybe_text, "actor": maybe_text, "at": when}},
+        "Dossier": {"type": "object", "properties": {
+            "code": text, "procedure": text,
+            "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid",
+                                                  "completed", "returned", "rejected", "withdrawn"]},
+            "parcel": {"type": "object", "properties": {
+                "id": integer, "label": text, "address": text, "land_type": text, "area_m2": text}},
+            "transferor": {"oneOf": [person, {"type": "null"}]},
+            "transferee": {"oneOf": [person, {"type": "null"}]},
+            "transferors": {"type": "array", "items": person},
+            "transferees": {"type": "array", "items": {"type": "object", "properties": {
+                "full_name": text, "citizen_id": text, "share": text}}},
+            "holders": {"type": "array", "items": person},
+            "tax_payer_clause": maybe_text, "new_land_type": maybe_text, "old_land_type": maybe_text,
+            "declared_price": {"type": ["integer", "null"]}, "relationship": maybe_text,
+            "sole_residence": {"type": ["boolean", "null"]},
+            "recognition_kind": maybe_text, "infrastructure_cost_per_m2": {"type": ["integer", "null"]},
+            "rent_mode": maybe_text, "lease_term_years": {"type": ["integer", "null"]},
+            "rent_rate": maybe_text, "months_extended": {"type": ["integer", "null"]},
+            "old_term_end": maybe_date, "new_term_end": maybe_date,
+            "filed_at": when, "valid_on": date, "due_on": date, "completed_at": maybe_when,
+            "certificate_no": maybe_text,
+            "assessment": {"oneOf": [_ref("Assessment"), {"type": "null"}]},
+            "notice": {"oneOf": [_ref("Notice"), {"type": "null"}],
+                       "description": "The first notice (kept for older clients); see notices"},
+            "notices": {"type": "array", "items": _ref("Notice")},
+            "payments": {"type": "array", "items": _ref("Payment")},
+            "events": {"type": "array", "items": _ref("DossierEvent")},
+            "decisions_now": {"type": "array", "items": text,
+                              "description": "GET only: what the caller may decide on the dossier now"}}},
+        "ReplayQueued": {"type": "object", "required": ["event_id", "state"], "properties": {
+            "event_id": text, "state": {"type": "string", "const": "pending"}}},
+    }
+
+
 def document() -> dict:
-    party = {"type": "object", "required": ["full_name", "citizen_id"], "properties": {
-        "full_name": {"type": "string", "maxLength": 200},
-        "citizen_id": {"type": "string", "pattern": "^[0-9]{12}$"}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -278,14 +540,20 @@ def document() -> dict:
         "security": [{"bearer": []}],
         "paths": _with_examples(_with_parts({
             "/tokens": {"post": _op("Log in and get a bearer token", tag="auth", auth=False, ok=201,
-                                    body={"type": "object", "required": ["username", "password"], "properties": {
-                                        "username": {"type": "string"}, "password": {"type": "string"}}},
-                                    ok_schema=_ref("Token"), errors=(401, 422))},
+                                    body={"type": "object", "required": ["username", "password"],
+                                          "additionalProperties": False, "properties": {
+                                              "username": {"type": "string", "minLength": 1},
+                                              "password": {"type": "string", "minLength": 1}}},
+                                    ok_schema=_ref("Token"), errors=(401, 422, 429),
+                                    description="Failed logins are limited per username: past the limit "
+                                    "the answer is 429 `too_many_attempts` with `Retry-After` (seconds).")},
             "/tokens/current": {"delete": _op("Revoke the token in use", tag="auth", ok=204, errors=(401,))},
             "/me": {"get": _op("The authenticated user", tag="auth", errors=(401,), ok_schema=_ref("Me"),
                                description="A landholder also gets their own citizen id (the one a "
                                "registry officer files a dossier with); officers and admins get null.")},
-            "/parcels": {"get": _op("Parcels of the registry officer's office", tag="registry")},
+            "/parcels": {"get": _op("Parcels of the registry officer's office", tag="registry",
+                                    ok_schema={"type": "object", "required": ["items"], "properties": {
+                                        "items": {"type": "array", "items": _ref("Parcel")}}})},
             "/dossiers": {
                 "get": _op("Dossiers the user may see, newest first (at most 200)", tag="registry",
                            errors=(401, 422), query=[{
@@ -318,37 +586,7 @@ def document() -> dict:
                             "`months_extended` for a parcel with a land use term; the holders pay "
                             "the surcharge and the term moves on completion. A field of another "
                             "procedure is refused by name. See docs/procedures.md.",
-                            body={"type": "object", "required": ["parcel_id"],
-                                  "examples": list(PROCEDURE_EXAMPLES.values()),
-                                  "properties": {"parcel_id": {"type": "integer"}, "transferor": party, "transferee": party,
-                                                 "procedure": {"type": "string", "enum": [
-                                                     "transfer", "gift", "inheritance", "change_of_use",
-                                                     "recognition", "allocation", "lease", "extension"],
-                                                     "default": "transfer"},
-                                                 "recognition_kind": {"type": "string", "enum": sorted(
-                                                     RECOGNITION_KINDS)},
-                                                 "infrastructure_cost_per_m2": {"type": "integer", "minimum": 0},
-                                                 "rent_mode": {"type": "string", "enum": sorted(LEASES)},
-                                                 "lease_term_years": {"type": "integer", "minimum": 1,
-                                                                      "maximum": MAX_LEASE_YEARS},
-                                                 "rent_rate": {"type": "string",
-                                                               "pattern": "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$"},
-                                                 "months_extended": {"type": "integer", "minimum": 1},
-                                                 "transferors": {"type": "array", "items": party, "minItems": 1,
-                                                                 "maxItems": 20},
-                                                 "transferees": {"type": "array", "minItems": 1, "maxItems": 20,
-                                                                 "items": {"allOf": [party, {"type": "object", "properties": {
-                                                                     "share": {"type": "string", "pattern": "^[0-9./ ]+$"}}}]}},
-                                                 "tax_payer_clause": {"type": "string", "enum": [
-                                                     "default", "buyer_pays_all", "seller_pays_all"], "default": "default"},
-                                                 "new_land_type": {"type": "string", "enum": sorted(LAND_TYPES)},
-                                                 "old_table_price_per_m2": {"type": "integer", "minimum": 0},
-                                                 "old_land_money": {"type": "integer", "minimum": 0},
-                                                 "declared_price": {"type": "integer", "minimum": 1},
-                                                 "relationship": {"type": ["string", "null"], "enum": [
-                                                     None, "spouse", "parent_child", "parent_in_law_child_in_law", "adoptive_parent_child",
-                                                     "grandparent_grandchild", "siblings"]},
-                                                 "sole_residence": {"type": "boolean"}}},
+                            body=dossier_request(),
                             ok_schema=_ref("Dossier"), errors=(401, 403, 422), idempotent=True),
             },
             "/dossiers/{code}": {"get": _op("One dossier with its assessment, notice, payments and events",
@@ -360,7 +598,7 @@ def document() -> dict:
             "/assessments/{assessment_id}": {"get": _op("One assessment", tag="tax", ok_schema=_ref("Assessment"),
                                                         params=("assessment_id",))},
             "/assessments/{assessment_id}/confirm": {"post": _op("Confirm; issues the payment notice", tag="tax", ok=201,
-                                                                 ok_schema=_ref("Notice"), errors=(401, 403, 404, 409),
+                                                                 ok_schema=_ref("IssuedNotices"), errors=(401, 403, 404, 409),
                                                                  idempotent=True, params=("assessment_id",))},
             "/tax/assess": {"post": _op("Assess a case with the rules engine (nothing is stored); the case "
                                         "format is the rules engine's command-line format", tag="tax",
@@ -377,7 +615,8 @@ def document() -> dict:
                                                      tag="payment", ok=201, ok_schema=_ref("Payment"),
                                                      errors=(401, 403, 404, 409, 502), idempotent=True, params=("code",))},
             "/payments/{ref}": {"get": _op("A payment's state", tag="payment", ok_schema=_ref("Payment"), params=("ref",))},
-            "/receipts/{number}": {"get": _op("A signed e-receipt", tag="receipt", params=("number",))},
+            "/receipts/{number}": {"get": _op("A signed e-receipt", tag="receipt", params=("number",),
+                                              ok_schema=_ref("Receipt"))},
             "/receipts/verify": {"post": _op("Verify an e-receipt with the published keys", tag="receipt", auth=False,
                                              body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
                                              errors=(422,))},
@@ -387,7 +626,7 @@ def document() -> dict:
                                              errors=(401, 403))},
             "/sync/dead-letter/{event_id}/replay": {"post": _op(
                 "Queue an event of the dead letter again (administrators)", tag="sync",
-                errors=(401, 403, 404, 409),
+                errors=(401, 403, 404, 409), ok_schema=_ref("ReplayQueued"),
                 query=[{"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}])},
             "/openapi.json": {"get": _op("This document (OpenAPI 3.1)", tag="reference", auth=False, errors=())},
             "/docs": {"get": _op("This document as a readable HTML page", tag="reference", auth=False, errors=())},
@@ -414,78 +653,7 @@ def document() -> dict:
                 "Token": {"type": "object", "properties": {"token": {"type": "string"},
                                                            "expires_at": {"type": "string", "format": "date-time"},
                                                            "role": {"type": "string"}}},
-                "Line": {"type": "object", "properties": {
-                    "obligation": {"type": "string"}, "base": {"type": "integer"}, "rate": {"type": "string"},
-                    "amount": {"type": "integer"}, "legal_basis": {"type": "string"},
-                    "explanation": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
-                "Installment": {"type": "object", "required": ["due_on", "amount"], "properties": {
-                    "due_on": {"type": ["string", "null"], "format": "date"},
-                    "amount": {"type": "integer"}}},
-                "NoticeLine": {"allOf": [_ref("Line"), {"type": "object", "properties": {
-                    "paid": {"type": "integer"}, "refunded": {"type": "integer"},
-                    "outstanding": {"type": "integer"},
-                    "due_on": {"type": ["string", "null"], "format": "date",
-                               "description": "The line's last instalment date; null when nothing is due"},
-                    "installments": {"type": "array", "items": _ref("Installment"),
-                                     "description": "When the line falls due, dated from the notice's issue "
-                                     "date by the tax rules; the amounts add up to the line's amount"}}}]},
-                "Notice": {"type": "object", "properties": {
-                    "code": {"type": "string"},
-                    "dossier_code": {"type": ["string", "null"],
-                                     "description": "null for an annual non-agricultural land use tax notice"},
-                    "annual": {"oneOf": [{"type": "object", "properties": {
-                        "tax_year": {"type": "integer"}, "parcel": {"type": "object"}}}, {"type": "null"}],
-                        "description": "For an annual non-agricultural land use tax notice (no dossier): "
-                        "its tax year and parcel"},
-                    "status": {"type": "string", "enum": ["unpaid", "paid", "cancelled"]}, "total": {"type": "integer"},
-                    "outstanding": {"type": "integer"},
-                    "due_on": {"type": ["string", "null"], "format": "date",
-                               "description": "Due by: the first date a part of the notice falls due; "
-                               "null when nothing is due"},
-                    "vietqr": {"oneOf": [_ref("VietQR"), {"type": "null"}],
-                               "description": "While the notice is unpaid and an amount is outstanding: "
-                               "a VietQR transfer code to the treasury collection account; null otherwise"},
-                    "lines": {"type": "array", "items": _ref("NoticeLine")}}},
-                "VietQR": {"type": "object", "required": ["payload", "png", "svg"], "properties": {
-                    "payload": {"type": "string", "description": "The EMVCo/NAPAS payload (dynamic): the "
-                                "outstanding amount in dong, the bank's BIN and the collection account, the "
-                                "notice code as bill number (62-01) and purpose (62-08), CRC-16 last"},
-                    "png": {"type": "string", "format": "uri-reference",
-                            "description": "The code as a PNG image (same authorisation as the notice)"},
-                    "svg": {"type": "string", "format": "uri-reference",
-                            "description": "The code as an SVG image (same authorisation as the notice)"}}},
-                "ReviewReason": {"type": "object", "required": ["code", "field", "text"], "properties": {
-                    "code": {"type": "string", "examples": [
-                        "declared_price_below_floor", "exemption_claimed", "levy_recorded_as_debt",
-                        "special_case_once_per_household", "rule_unverified",
-                        "office_confirms_every_assessment", "total_above_auto_confirmation_ceiling"]},
-                    "field": {"type": ["string", "null"],
-                              "description": "The input concerned (for a claimed exemption, its code; "
-                              "tax_office for the office's own policy)"},
-                    "text": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
-                "Assessment": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "dossier_code": {"type": "string"},
-                    "status": {"type": "string", "enum": ["pending", "confirmed"]}, "total": {"type": "integer"},
-                    "valid_on": {"type": "string", "format": "date"}, "price_table_version": {"type": "string"},
-                    "rule_versions": {"type": "object"},
-                    "review_reasons": {"type": "array", "items": _ref("ReviewReason"),
-                                       "description": "Why it waits for a tax officer: the tax rules' reasons, "
-                                       "then the tax office's policy; empty when it was confirmed at once"},
-                    "auto_confirmed": {"type": "boolean"},
-                    "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
-                    "lines": {"type": "array", "items": _ref("Line")}}},
-                "Payment": {"type": "object", "properties": {
-                    "ref": {"type": "string"}, "amount": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["created", "started", "succeeded", "failed", "expired"]},
-                    "bank_ref": {"type": ["string", "null"]}, "redirect_url": {"type": "string"},
-                    "receipt_number": {"type": ["string", "null"]}}},
-                "Dossier": {"type": "object", "properties": {
-                    "code": {"type": "string"},
-                    "status": {"type": "string", "enum": ["filed", "awaiting_confirmation", "awaiting_payment", "paid", "completed", "returned", "rejected", "withdrawn"]},
-                    "due_on": {"type": "string", "format": "date"}, "declared_price": {"type": "integer"},
-                    "assessment": {"oneOf": [_ref("Assessment"), {"type": "null"}]},
-                    "notice": {"oneOf": [_ref("Notice"), {"type": "null"}]},
-                    "events": {"type": "array", "items": {"type": "object"}}}},
+                **response_schemas(),
                 **{name: schema for part in PARTS for name, schema in part.SCHEMAS.items()},
             },
         },
@@ -497,6 +665,83 @@ def _with_parts(paths: dict) -> dict:
     for part in PARTS:
         for path, methods in part.paths().items():
             paths.setdefault(path, {}).update(methods)
+    from app.api.openapi_parts import lists
+
+    return _with_links(_checked_input(lists.paginate(paths)))  # every list is read a page at a time
+
+
+def _operation_ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+#: What an answer leads to (OpenAPI links): (path, method, status) -> {name: (path, method,
+#: parameters, request body)}. A client, or a fuzzer, follows them from one answer to the
+#: operations on what it made: a dossier to its assessment and notice, a notice to its payment,
+#: a payment to its receipt.
+LINKS: dict[tuple[str, str, str], dict[str, tuple]] = {
+    ("/dossiers", "post", "201"): {
+        "GetDossier": ("/dossiers/{code}", "get", {"code": "$response.body#/code"}, None),
+        "GetAssessment": ("/assessments/{assessment_id}", "get",
+                          {"assessment_id": "$response.body#/assessment/id"}, None),
+        "ConfirmAssessment": ("/assessments/{assessment_id}/confirm", "post",
+                              {"assessment_id": "$response.body#/assessment/id"}, None),
+        "GetNotice": ("/notices/{code}", "get", {"code": "$response.body#/notice/code"}, None),
+        "StartPayment": ("/notices/{code}/payments", "post", {"code": "$response.body#/notice/code"}, None),
+        "ReturnDossier": ("/dossiers/{code}/return", "post", {"code": "$response.body#/code"}, None),
+    },
+    ("/dossiers/{code}", "get", "200"): {
+        "GetNotice": ("/notices/{code}", "get", {"code": "$response.body#/notice/code"}, None),
+        "CompleteDossier": ("/dossiers/{code}/complete", "post", {"code": "$response.body#/code"}, None),
+    },
+    ("/assessments/{assessment_id}", "get", "200"): {
+        "ConfirmAssessment": ("/assessments/{assessment_id}/confirm", "post",
+                              {"assessment_id": "$response.body#/id"}, None),
+        "GetDossier": ("/dossiers/{code}", "get", {"code": "$response.body#/dossier_code"}, None),
+    },
+    ("/assessments/{assessment_id}/confirm", "post", "201"): {
+        "GetNotice": ("/notices/{code}", "get", {"code": "$response.body#/code"}, None),
+        "StartPayment": ("/notices/{code}/payments", "post", {"code": "$response.body#/code"}, None),
+        "GetDossier": ("/dossiers/{code}", "get", {"code": "$response.body#/dossier_code"}, None),
+    },
+    ("/notices/{code}", "get", "200"): {
+        "StartPayment": ("/notices/{code}/payments", "post", {"code": "$response.body#/code"}, None),
+    },
+    ("/notices/{code}/payments", "post", "201"): {
+        "GetPayment": ("/payments/{ref}", "get", {"ref": "$response.body#/ref"}, None),
+    },
+    ("/payments/{ref}", "get", "200"): {
+        "GetReceipt": ("/receipts/{number}", "get", {"number": "$response.body#/receipt_number"}, None),
+        "GetReceiptPdf": ("/receipts/{number}.pdf", "get", {"number": "$response.body#/receipt_number"}, None),
+    },
+    ("/receipts/{number}", "get", "200"): {
+        "VerifyReceipt": ("/receipts/verify", "post", {}, {"token": "$response.body#/token"}),
+    },
+}
+
+
+def _with_links(paths: dict) -> dict:
+    for (path, method, status), links in LINKS.items():
+        answer = paths[path][method]["responses"][status]
+        answer["links"] = {}
+        for name, (target, target_method, parameters, body) in links.items():
+            link = {"operationRef": _operation_ref(target, target_method)}
+            if parameters:
+                link["parameters"] = parameters
+            if body:
+                link["requestBody"] = body
+            answer["links"][name] = link
+    return paths
+
+
+def _checked_input(paths: dict) -> dict:
+    """Every operation with query parameters or a body is validated against this document
+    (app/api/validation.py): it may answer 422, whoever described its parameters."""
+    for methods in paths.values():
+        for op in methods.values():
+            if op.get("requestBody") or any(p["in"] == "query" for p in op.get("parameters", ())):
+                if "422" not in op["responses"]:
+                    op["responses"]["422"] = _error_answer(422)
+                    op["responses"] = dict(sorted(op["responses"].items()))
     return paths
 
 

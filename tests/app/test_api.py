@@ -363,3 +363,61 @@ def test_api_reference_page_renders_the_document_without_outside_resources(app):
     # The public document only: no setting, secret or stored data.
     for secret in (app.config["SECRET_KEY"], app.config["BANK_SECRET"]):
         assert secret not in html
+
+
+def test_every_operation_lists_the_answers_any_request_may_get(app):
+    """A request that cannot be read (400), a body over the limit (413), a failure of ours
+    (500): true of every operation, so every operation lists them, with the error shape; so
+    does every error it lists."""
+    from app.api.openapi import document
+
+    for path, methods in document()["paths"].items():
+        for method, op in methods.items():
+            answers = op["responses"]
+            assert {"400", "413", "500"} <= set(answers), (method, path)
+            if op.get("security") != []:
+                assert "401" in answers, (method, path)
+            if op.get("requestBody") or any(p["in"] == "query" for p in op.get("parameters", ())):
+                assert "422" in answers, (method, path)
+            for status, answer in answers.items():
+                if int(status) >= 400:
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+def test_every_request_example_of_the_document_passes_its_own_check(app):
+    from app.api.openapi import PROCEDURE_EXAMPLES, document
+    from app.api.validation import StrictValidator
+
+    doc = document()
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            media = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+            if not media:
+                continue
+            validator = StrictValidator({**media["schema"], "components": doc["components"]})
+            for example in [media.get("example"), *media["schema"].get("examples", ())]:
+                if example is not None and "..." not in str(example):
+                    assert not list(validator.iter_errors(example)), (method, path, example)
+    assert PROCEDURE_EXAMPLES  # the dossier examples are among them
+
+
+def test_the_tests_fail_on_an_answer_the_document_does_not_describe(app, world):
+    """The checker every API test runs (tests/api_schema.py) refuses a field the document does
+    not list, a wrong type and a status the operation does not list."""
+    from flask import Response
+
+    from tests.api_schema import problems
+
+    def answer(status, body):
+        import json
+
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    me = {"username": "binh", "full_name": "B", "role": "landholder", "office": None, "citizen_id": None}
+    assert problems(app, "GET", "/api/v1/me", answer(200, me)) == []
+    assert problems(app, "GET", "/api/v1/me", answer(200, {**me, "password_hash": "x"}))
+    assert problems(app, "GET", "/api/v1/me", answer(200, {**me, "office": 7}))
+    assert problems(app, "GET", "/api/v1/me", answer(418, {"error": {"code": "x", "message": "y"}}))
+    assert problems(app, "GET", "/api/v1/me", answer(401, {"error": {"code": "x"}}))
+    assert problems(app, "PUT", "/api/v1/me", answer(405, {"error": {"code": "x", "message": "y"}}))

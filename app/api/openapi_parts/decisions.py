@@ -4,6 +4,16 @@ from __future__ import annotations
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 
+#: What an adjustment may change (app/services/decisions.py, ADJUSTABLE).
+_CHANGES = {
+    "declared_price": {"type": "integer", "minimum": 1, "maximum": 10**15},
+    "relationship": {"type": ["string", "null"], "enum": [
+        None, "", "spouse", "parent_child", "parent_in_law_child_in_law", "adoptive_parent_child",
+        "grandparent_grandchild", "siblings"], "description": "null or \"\" for none"},
+    "sole_residence": {"type": "boolean"},
+    "area_m2": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$", "maxLength": 16},
+}
+
 #: Component schemas this area adds.
 SCHEMAS: dict[str, dict] = {
     "DecisionResult": {
@@ -118,7 +128,7 @@ def paths() -> dict:
 
     papers = decision(
         "Supply the missing paper: a landholder uploads it, a registry officer records it",
-        {"type": "object", "properties": {"note": _TEXT}},
+        {"type": "object", "additionalProperties": False, "properties": {"note": _TEXT}},
         "A landholder of the dossier sends multipart/form-data with `file` (PDF, PNG or JPEG, "
         "recognised by its content; at most DECISIONS_PAPER_MAX_BYTES) and an optional `note`; "
         "a registry officer sends JSON `{\"note\": ...}` saying what was handed in. The dossier "
@@ -130,17 +140,18 @@ def paths() -> dict:
     return {
         "/dossiers/{code}/reject": {"post": decision(
             "Reject a dossier on a legal ground (registry officer)",
-            {"type": "object", "required": ["legal_ground", "reason"],
+            {"type": "object", "required": ["legal_ground", "reason"], "additionalProperties": False,
              "properties": {"legal_ground": _TEXT, "reason": _TEXT}},
             "The dossier ends (`rejected`): its notices are cancelled, everything paid is "
             "refunded through the bank, and the parcel is free for a new dossier.")},
         "/dossiers/{code}/withdraw": {"post": decision(
             "Withdraw a dossier before completion (a landholder of the dossier)",
-            {"type": "object", "required": ["reason"], "properties": {"reason": _TEXT}},
+            {"type": "object", "required": ["reason"], "additionalProperties": False,
+             "properties": {"reason": _TEXT}},
             "The dossier ends (`withdrawn`), with the same consequences as a rejection.")},
         "/dossiers/{code}/return": {"post": decision(
             "Return a dossier for a missing paper (registry officer)",
-            {"type": "object", "required": ["missing", "reason"],
+            {"type": "object", "required": ["missing", "reason"], "additionalProperties": False,
              "properties": {"missing": _TEXT, "reason": _TEXT}},
             "The dossier waits (`returned`) for the paper; the agency's clock pauses "
             "(event `dossier_returned`).")},
@@ -154,18 +165,18 @@ def paths() -> dict:
             "ones: what was paid counts toward the new amounts, what is left is an additional "
             "notice, any excess is refunded. A change of the total above "
             "DECISIONS_APPROVAL_ABOVE dong waits (`pending_approval`) for another tax officer.",
-            body={"type": "object", "required": ["changes", "reason"], "properties": {
-                "changes": {"type": "object", "minProperties": 1, "properties": {
-                    "declared_price": {"type": "integer", "minimum": 1},
-                    "relationship": {"type": ["string", "null"]},
-                    "sole_residence": {"type": "boolean"},
-                    "area_m2": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"}},
-                    "additionalProperties": False},
-                "reason": _TEXT}})},
+            body={"type": "object", "required": ["changes", "reason"], "additionalProperties": False,
+                  # Errors name a change by its own name, as the adjustment form does.
+                  "x-field-names": {f"changes.{name}": name for name in _CHANGES},
+                  "properties": {
+                      "changes": {"type": "object", "minProperties": 1, "properties": _CHANGES,
+                                  "additionalProperties": False},
+                      "reason": _TEXT}})},
         "/adjustments/{adjustment_id}/approve": {"post": _op(
             "Approve another tax officer's adjustment (four eyes)", tag="decisions",
             params=("adjustment_id",), ok_schema=_ref("Adjustment"),
             errors=(401, 403, 404, 409, 422),
             description="The officer who asked for the adjustment cannot approve it (403).",
-            body={"type": "object", "required": ["reason"], "properties": {"reason": _TEXT}})},
+            body={"type": "object", "required": ["reason"], "additionalProperties": False,
+                  "properties": {"reason": _TEXT}})},
     }

@@ -37,7 +37,7 @@ EXAMPLES: dict[tuple[str, str], dict] = {
         "status": 200, "request": None,
         "response": {"items": [{"id": "...", "kind": "duplicate", "status": "open", "amount": "...",
                                 "notice_code": "TB...", "purpose": "...", "payer_name": "PHAM THI LAN",
-                                "resolved_at": None, "...": "..."}, "..."]},
+                                "resolved_at": None, "...": "..."}, "..."], "next_cursor": "..."},
     },
     ("/reconciliation/items/{item_id}/resolve", "post"): {
         "status": 200,
@@ -65,10 +65,11 @@ def paths() -> dict:
         "Resolve an open item with a reason: match its money to a notice, refund it, or accept it",
         tag="reconciliation", params=("item_id",), errors=(401, 403, 404, 409, 422),
         ok_schema=_ref("ReconciliationItem"),
-        body={"type": "object", "required": ["action", "reason"], "properties": {
+        body={"type": "object", "required": ["action", "reason"], "additionalProperties": False, "properties": {
             "action": {"type": "string", "enum": ["match", "refund", "accept"]},
             "reason": {"type": "string", "minLength": 3, "maxLength": 2000},
-            "notice_code": {"type": "string", "description": "for match: the notice the money pays"}}})
+            "notice_code": {"type": ["string", "null"], "maxLength": 30,
+                            "description": "for match: the notice the money pays"}}})
     return {
         "/reconciliation/items": {"get": listing},
         "/reconciliation/items/{item_id}/resolve": {"post": resolve},

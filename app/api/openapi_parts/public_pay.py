@@ -34,6 +34,8 @@ SCHEMAS: dict[str, dict] = {
             "ref": {"type": "string"}, "notice_code": {"type": "string"}, "amount": _MONEY,
             "status": {"type": "string", "enum": ["started", "succeeded", "failed", "expired", "cancelled"]},
             "payer_name": {"type": "string"}, "paid_for": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
             "status_url": {"type": "string", "description": "This payment, by its signed reference."},
             "redirect_url": {"type": "string", "description": "The bank's checkout page (on creation)."},
             "receipt": {"type": ["object", "null"], "properties": {
@@ -82,14 +84,16 @@ def paths() -> dict:
         "/public/notices/lookup": {"post": _op(
             "What a notice asks, by its code and the payer's citizen id (no account)", tag="public payment",
             auth=False, ok_schema=_ref("PublicNotice"), errors=(404, 422, 429), description=_LIMIT,
-            body={"type": "object", "required": ["code", "citizen_id"], "properties": {
+            body={"type": "object", "required": ["code", "citizen_id"], "additionalProperties": False,
+                  "properties": {
                 "code": {"type": "string", "maxLength": 30}, "citizen_id": citizen_id}})},
         "/public/notices/{code}/payments": {"post": _op(
             "Start paying a notice at the bank without an account; returns the redirect URL",
             tag="public payment", auth=False, ok=201, ok_schema=_ref("PublicPayment"),
             errors=(404, 409, 422, 429, 502), idempotent=True, params=("code",),
             description=_LIMIT + " An `Idempotency-Key` sent here belongs to the notice code.",
-            body={"type": "object", "required": ["citizen_id", "payer_name"], "properties": {
+            body={"type": "object", "required": ["citizen_id", "payer_name"], "additionalProperties": False,
+                  "properties": {
                 "citizen_id": citizen_id,
                 "payer_name": {"type": "string", "maxLength": 200,
                                "description": "Who pays: printed on the receipt."}}})},

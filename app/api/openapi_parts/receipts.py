@@ -42,7 +42,7 @@ def paths() -> dict:
         "/receipts/verify": {"post": _op(
             "Verify an e-receipt with the published keys: the full JWS or a printed QR code's "
             "compact text", tag="receipt", auth=False, ok_schema=_ref("ReceiptVerification"),
-            body={"type": "object", "required": ["token"],
+            body={"type": "object", "required": ["token"], "additionalProperties": False,
                   "properties": {"token": {"type": "string", "maxLength": 8000}}},
             errors=(422,))},
     }

@@ -30,7 +30,9 @@ SCHEMAS: dict[str, dict] = {
                 k: {"type": ["string", "null"]} for k in ("agency", "procedure", "office", "period")}},
             "by": {"type": "object", "description": "Counts per agency, procedure, office and period "
                    "(the month a step finished, Vietnam time)",
-                   "properties": {k: {"type": "array", "items": _COUNTS}
+                   "properties": {k: {"type": "array", "items": {
+                       **_COUNTS, "required": [k, *_COUNTS["required"]],
+                       "properties": {k: {"type": "string"}, **_COUNTS["properties"]}}}
                                   for k in ("agency", "procedure", "office", "period")}},
             "total": _COUNTS,
             "portal_comparison": {"type": "object", "properties": {
