@@ -14,7 +14,7 @@ from app.auth import role_required
 from app.errors import AppError
 from app.extensions import db
 from app.models import ItemKind, ItemStatus, ReconciliationItem, Role
-from app.services import reconciliation
+from app.services import lists, pages, reconciliation
 from app.services.paying import LOCAL_TZ
 
 bp = Blueprint("accounting", __name__)
@@ -54,14 +54,11 @@ def _local(moment):
 @bp.get("/")
 @role_required(Role.ACCOUNTANT, Role.ADMIN)
 def index():
-    status = request.args.get("status", "open")
-    kind = request.args.get("kind") or None
-    if status not in ("open", "resolved", "all"):
-        status = "open"
-    if kind not in {k.value for k in ItemKind}:
-        kind = None
-    items = reconciliation.open_items(kind=kind, status=status)
-    return render_template("accounting/index.html", items=items, status=status, kind=kind,
+    filters = lists.Filters.from_args(request.args, statuses=lists.ITEM_STATUSES,
+                                      kinds=lists.ITEM_KINDS, default_status="open")
+    page = pages.fetch(lists.reconciliation_items(filters), request.args)
+    return render_template("accounting/index.html", items=page.items, page=page, filters=filters,
+                           status=filters.status, kind=filters.kind,
                            kinds=KIND_LABELS, statuses=STATUS_LABELS, local=_local)
 
 

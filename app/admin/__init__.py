@@ -19,9 +19,13 @@ class ReplayForm(FlaskForm):
 @bp.get("/")
 @role_required(Role.ADMIN)
 def dead_letter():
-    from app.services.delivery import dead_letter_rows, sync_status
+    from flask import request
 
-    return render_template("admin/dead_letter.html", items=dead_letter_rows(), status=sync_status(),
+    from app.services import lists, pages
+    from app.services.delivery import sync_status
+
+    page = pages.fetch(lists.dead_letter(), request.args)
+    return render_template("admin/dead_letter.html", items=page.items, page=page, status=sync_status(),
                            form=ReplayForm())
 
 

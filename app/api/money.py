@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from app.api import api_auth, bp, json_body
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import ItemKind, ReconciliationItem, Role
-from app.services import reconciliation
+from app.models import ReconciliationItem, Role
+from app.services import lists, pages, reconciliation
 
 STATUSES = ("open", "resolved", "all")
 
@@ -17,27 +17,22 @@ STATUSES = ("open", "resolved", "all")
 @bp.get("/reconciliation/items")
 @api_auth(Role.ACCOUNTANT, Role.ADMIN)
 def list_reconciliation_items():
-    status = request.args.get("status", "open")
-    kind = request.args.get("kind") or None
-    errors = {}
-    if status not in STATUSES:
-        errors["status"] = _("Choose open, resolved or all.")
-    if kind is not None and kind not in {k.value for k in ItemKind}:
-        errors["kind"] = _("Unknown kind of item.")
-    if errors:
-        raise ValidationFailed(_("Check the filters."), fields=errors)
-    items = reconciliation.open_items(kind=kind, status=status)
-    return jsonify({"items": [reconciliation.item_json(i) for i in items]})
+    """The accountants' queue, newest first, a page at a time (``limit``, ``cursor``); filters
+    ``status`` (open, resolved or all), ``kind``, ``from``, ``to``, ``code`` (the notice's)."""
+    if request.args.get("status", "open") not in STATUSES:
+        raise ValidationFailed(_("Check the filters."), fields={"status": _("Choose open, resolved or all.")})
+    filters = lists.Filters.from_args(request.args, statuses=STATUSES, kinds=lists.ITEM_KINDS,
+                                      default_status="open")
+    page = pages.fetch(lists.reconciliation_items(filters), request.args)
+    return pages.api_page(page, [reconciliation.item_json(i) for i in page.items],
+                          "api.list_reconciliation_items")
 
 
 @bp.post("/reconciliation/items/<int(max=2147483647):item_id>/resolve")
 @api_auth(Role.ACCOUNTANT, Role.ADMIN)
 def resolve_reconciliation_item(item_id: int):
     data = json_body()
-    values = {name: data.get(name) for name in ("action", "reason", "notice_code")}
-    for name, value in values.items():
-        if value is not None and not isinstance(value, str):
-            raise ValidationFailed(_("Check the decision."), fields={name: _("Must be text.")})
+    values = {name: data.get(name) for name in ("action", "reason", "notice_code")}  # text, by the document
     item = reconciliation.resolve(item_id, g.api_user, action=values["action"] or "",
                                   reason=values["reason"] or "", notice_code=values["notice_code"])
     return jsonify(reconciliation.item_json(db.session.get(ReconciliationItem, item.id)))

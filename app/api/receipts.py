@@ -6,30 +6,20 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.api import api_auth, bp, json_body
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Notice, Receipt
+from app.errors import ValidationFailed
+from app.models import Receipt
 from app.services import documents
 from app.services.keys import verification_jwks
-from app.services.scoping import notices_for
+from app.services.scoping import get_receipt as visible_receipt
 from app.services.views import receipt_json
 from payments.errors import InvalidReceipt
 from payments.receipts import verify_any
 
 
 def _visible_receipt(number: str) -> Receipt:
-    receipt = db.session.scalar(
-        select(Receipt).where(
-            Receipt.number == number,
-            Receipt.notice_id.in_(notices_for(g.api_user).with_only_columns(Notice.id).scalar_subquery()),
-        )
-    )
-    if receipt is None:
-        raise NotFound(_("No such receipt."))
-    return receipt
+    return visible_receipt(g.api_user, number)
 
 
 @bp.get("/receipts/<number>")

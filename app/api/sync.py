@@ -22,10 +22,15 @@ def sync_status():
 @bp.get("/sync/dead-letter")
 @api_auth(Role.ADMIN)
 def sync_dead_letter():
-    """Events the worker gave up sending (oldest first, at most 200)."""
-    from app.services.delivery import dead_letters
+    """Events the worker gave up sending, oldest first, a page at a time (``limit``,
+    ``cursor``)."""
+    from flask import request
 
-    return jsonify({"items": dead_letters()})
+    from app.services import lists, pages
+    from app.services.delivery import dead_letter_json
+
+    page = pages.fetch(lists.dead_letter(), request.args)
+    return pages.api_page(page, [dead_letter_json(m) for m in page.items], "api.sync_dead_letter")
 
 
 @bp.post("/sync/dead-letter/<event_id>/replay")

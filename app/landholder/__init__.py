@@ -7,15 +7,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from app.auth import role_required
 from app.errors import NotFound
 from app.extensions import db
-from app.models import AnnualTaxNotice, Dossier, Notice, Receipt, Role
-from app.services import documents, paying
+from app.models import PaymentOrder, Receipt, Role
+from app.services import documents, lists, pages, paying
 from app.services.refunds import refunds_of_notice, refunds_of_payment
-from app.services.scoping import dossiers_for, get_notice, notices_for
+from app.services.scoping import get_notice, get_receipt, payments_for
 from app.services.views import (
     dossier_view,
     explained_lines,
@@ -36,15 +35,13 @@ class PayForm(FlaskForm):
 @bp.get("/")
 @role_required(Role.LANDHOLDER)
 def notices():
-    items = db.session.scalars(notices_for(current_user).order_by(Notice.issued_at.desc())).all()
-    dossiers = db.session.scalars(dossiers_for(current_user).order_by(Dossier.filed_at.desc())).all()
-    annual = db.session.scalars(
-        select(AnnualTaxNotice)
-        .where(AnnualTaxNotice.holder_id == current_user.party_id)
-        .order_by(AnnualTaxNotice.tax_year.desc(), AnnualTaxNotice.id)
-        .limit(100)
-    ).all()
-    return render_template("landholder/notices.html", notices=items, dossiers=dossiers, annual=annual)
+    filters = lists.Filters.from_args(request.args, statuses=lists.NOTICE_STATUSES)
+    items = pages.fetch(lists.notices(current_user, filters), request.args)
+    dossiers = pages.fetch(lists.dossiers(current_user), request.args, prefix="dossiers_")
+    annual = pages.fetch(lists.annual_notices(current_user), request.args, prefix="annual_")
+    return render_template("landholder/notices.html", notices=items.items, dossiers=dossiers.items,
+                           annual=annual.items, page=items, dossiers_page=dossiers,
+                           annual_page=annual, filters=filters)
 
 
 @bp.get("/notices/<code>")
@@ -91,9 +88,8 @@ def pay(code: str):
 def bank_return():
     """Where the bank sends the browser back: shows the state, changes nothing."""
     order = paying.order_for_return(request.args.to_dict())
-    if order is None or order.notice.id not in {
-        n.id for n in db.session.scalars(notices_for(current_user).where(Notice.id == order.notice_id))
-    }:
+    if order is None or db.session.scalar(
+            payments_for(current_user).with_only_columns(PaymentOrder.id).where(PaymentOrder.id == order.id)) is None:
         raise NotFound(_("This payment is not known, or it is not yours to see."))
     return render_template("landholder/payment.html", order=order, notice=order.notice)
 
@@ -101,29 +97,14 @@ def bank_return():
 @bp.get("/payments/<ref>")
 @role_required(Role.LANDHOLDER)
 def payment(ref: str):
-    from app.models import PaymentOrder
-
-    order = db.session.scalar(
-        select(PaymentOrder).join(Notice).where(
-            PaymentOrder.ref == ref,
-            Notice.id.in_(notices_for(current_user).with_only_columns(Notice.id).scalar_subquery()),
-        )
-    )
+    order = db.session.scalar(payments_for(current_user).where(PaymentOrder.ref == ref))
     if order is None:
         raise NotFound(_("This payment is not known, or it is not yours to see."))
     return render_template("landholder/payment.html", order=order, notice=order.notice)
 
 
 def _own_receipt(number: str) -> Receipt:
-    receipt = db.session.scalar(
-        select(Receipt).where(
-            Receipt.number == number,
-            Receipt.notice_id.in_(notices_for(current_user).with_only_columns(Notice.id).scalar_subquery()),
-        )
-    )
-    if receipt is None:
-        raise NotFound(_("No such receipt."))
-    return receipt
+    return get_receipt(current_user, number)
 
 
 @bp.get("/receipts/<number>")

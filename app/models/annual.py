@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.extensions import db
@@ -47,7 +47,9 @@ class AnnualTaxNotice(db.Model):
 
     __tablename__ = "annual_tax_notices"
     #: One notice per parcel and year: what makes the batch safe to re-run.
-    __table_args__ = (UniqueConstraint("parcel_id", "tax_year"),)
+    __table_args__ = (UniqueConstraint("parcel_id", "tax_year"),
+                      # A holder's list, the latest year first (app/services/lists.py).
+                      Index("ix_annual_tax_notices_holder_year", "holder_id", "tax_year", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: ``NN{year}-{parcel id:09d}`` (``annual_notice_code``); also the payment reference.

@@ -162,6 +162,13 @@ class Dossier(db.Model):
     __table_args__ = (
         Index("uq_dossiers_one_open_per_parcel", "parcel_id", unique=True,
               sqlite_where=text(_OPEN), postgresql_where=text(_OPEN)),
+        # The lists (app/services/lists.py), newest first: an office's inbox (by state or
+        # not), a tax office's, every dossier (administrators), one parcel's.
+        Index("ix_dossiers_registry_filed", "registry_office_id", "filed_at", "id"),
+        Index("ix_dossiers_registry_status_filed", "registry_office_id", "status", "filed_at", "id"),
+        Index("ix_dossiers_tax_filed", "tax_office_id", "filed_at", "id"),
+        Index("ix_dossiers_filed", "filed_at", "id"),
+        Index("ix_dossiers_parcel", "parcel_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -315,7 +322,9 @@ class Event(db.Model):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    #: Unique and made here: it tells the rows of one batched insert apart (insert_sentinel).
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()),
+                                     insert_sentinel=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(50))
     from_status: Mapped[str | None] = mapped_column(String(30))
@@ -349,7 +358,7 @@ class OutboxMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    event_uid: Mapped[str] = mapped_column(String(36), unique=True)
+    event_uid: Mapped[str] = mapped_column(String(36), unique=True, insert_sentinel=True)
     destination: Mapped[str] = mapped_column(String(40), default="national_portal")
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

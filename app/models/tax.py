@@ -70,6 +70,14 @@ class AssessmentStatus(enum.StrEnum):
 
 class Assessment(db.Model):
     __tablename__ = "assessments"
+    __table_args__ = (
+        # The lists (app/services/lists.py): a tax office's queue by state, oldest first; its
+        # confirmed ones, last confirmed first; all of an office's, and everyone's.
+        Index("ix_assessments_office_status_created", "tax_office_id", "status", "created_at", "id"),
+        Index("ix_assessments_office_status_confirmed", "tax_office_id", "status", "confirmed_at", "id"),
+        Index("ix_assessments_office_created", "tax_office_id", "created_at", "id"),
+        Index("ix_assessments_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
@@ -137,6 +145,10 @@ class Notice(db.Model):
     """A payment notice: what the payer owes, line by line, and by when."""
 
     __tablename__ = "notices"
+    __table_args__ = (
+        # The lists, newest first (app/services/lists.py).
+        Index("ix_notices_issued", "issued_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)

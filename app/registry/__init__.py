@@ -27,10 +27,11 @@ from app.citizen_ids import citizen_id_problem
 from app.errors import AppError
 from app.extensions import db
 from app.forms import AmountField
-from app.models import Dossier, DossierStatus, Notice, Parcel, PaymentOrder, Receipt, Role
+from app.models import DossierStatus, Parcel, Role
 from app.services import dossiers as svc
+from app.services import lists, pages
 from app.services.holdings import SEARCH_LIMIT, search_parcels
-from app.services.scoping import dossiers_for, get_dossier, parcels_for
+from app.services.scoping import get_dossier, parcels_for
 from app.services.views import dossier_view
 from tax_calc.parse import LAND_TYPES
 
@@ -245,23 +246,13 @@ class CompleteForm(FlaskForm):
 @bp.get("/")
 @role_required(Role.REGISTRY_OFFICER, Role.ADMIN)
 def inbox():
-    status = request.args.get("status", "")
-    query = dossiers_for(current_user).order_by(Dossier.filed_at.desc())
-    if status in DossierStatus.__members__.values() or status in [s.value for s in DossierStatus]:
-        query = query.where(Dossier.status == DossierStatus(status))
-    dossiers = db.session.scalars(query.limit(200)).all()
+    filters = lists.Filters.from_args(request.args, statuses=lists.DOSSIER_STATUSES)
+    page = pages.fetch(lists.dossiers(current_user, filters), request.args)
     # Proof of payment arrives by itself: paid dossiers with their receipts, oldest first.
-    ready = db.session.execute(
-        dossiers_for(current_user)
-        .add_columns(Receipt.number, Receipt.issued_at)
-        .join(Notice, Notice.dossier_id == Dossier.id)
-        .join(Receipt, Receipt.notice_id == Notice.id)
-        .join(PaymentOrder, PaymentOrder.id == Receipt.payment_id)
-        .where(Dossier.status == DossierStatus.PAID, PaymentOrder.needs_refund.is_(False))
-        .order_by(Receipt.issued_at)
-    ).all()
-    return render_template("registry/inbox.html", dossiers=dossiers, status=status,
-                           statuses=list(DossierStatus), ready=ready)
+    ready = pages.fetch(lists.paid_ready(current_user), request.args, prefix="ready_")
+    return render_template("registry/inbox.html", dossiers=page.items, page=page, filters=filters,
+                           status=filters.status or "", statuses=list(DossierStatus),
+                           ready=ready.items, ready_page=ready)
 
 
 def _office_parcel(parcel_id: int | None) -> Parcel | None:

@@ -679,8 +679,6 @@ def _replace_notices(dossier: Dossier, new: Assessment, officer: User, reason: s
 
 def adjustment_for(user: User, adjustment_id: int) -> AssessmentAdjustment:
     """An adjustment of the user's tax office (404 otherwise)."""
-    adjustment = db.session.get(AssessmentAdjustment, adjustment_id)
-    if adjustment is None or user.role is not Role.TAX_OFFICER \
-            or adjustment.assessment.tax_office_id != user.office_id:
-        raise NotFound(_("No such adjustment."))
-    return adjustment
+    from app.services.scoping import get_adjustment
+
+    return get_adjustment(user, adjustment_id)

@@ -310,18 +310,10 @@ def sync_status() -> dict:
     }
 
 
-def dead_letter_rows(limit: int = 200) -> list[OutboxMessage]:
-    """The dead letter, oldest first."""
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.state == DEAD).order_by(OutboxMessage.id).limit(limit)
-    ))
-
-
-def dead_letters(limit: int = 200) -> list[dict]:
-    rows = dead_letter_rows(limit)
-    return [{"event_id": m.event_uid, "dossier_code": m.payload.get("dossier_code"),
-             "kind": m.payload.get("kind"), "attempts": m.attempts, "last_error": m.last_error,
-             "created_at": m.created_at.isoformat()} for m in rows]
+def dead_letter_json(m: OutboxMessage) -> dict:
+    return {"event_id": m.event_uid, "dossier_code": m.payload.get("dossier_code"),
+            "kind": m.payload.get("kind"), "attempts": m.attempts, "last_error": m.last_error,
+            "created_at": m.created_at.isoformat()}
 
 
 #: Rows moved per transaction by the archiving, so no transaction holds many locks long.

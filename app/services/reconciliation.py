@@ -331,17 +331,6 @@ def _refund(item: ReconciliationItem, actor: User, reason: str) -> None:
     item.refund_ref = refund.ref
 
 
-def open_items(*, kind: str | None = None, status: str | None = "open", limit: int = 200):
-    query = select(ReconciliationItem).order_by(ReconciliationItem.id.desc()).limit(limit)
-    if kind:
-        query = query.where(ReconciliationItem.kind == ItemKind(kind))
-    if status == "open":
-        query = query.where(ReconciliationItem.status == ItemStatus.OPEN)
-    elif status == "resolved":
-        query = query.where(ReconciliationItem.status != ItemStatus.OPEN)
-    return list(db.session.scalars(query))
-
-
 def item_json(item: ReconciliationItem) -> dict:
     return {
         "id": item.id, "kind": item.kind.value, "status": item.status.value, "amount": item.amount,

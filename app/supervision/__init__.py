@@ -73,10 +73,19 @@ def index():
 def late():
     """The late steps behind a figure: finished late, or open past their due date."""
     filters = fig.Filters.from_args(request.args)
+    from datetime import date
+
+    from app.services import pages
+
+    def when(r):
+        return r.due_on or r.finished_on or r.started_on or date.min
+
+    keys = (when, lambda r: r.dossier_code, lambda r: r.agency)
     rows = [r for r in fig.step_rows() if r.late and filters.keep(r)]
-    rows.sort(key=lambda r: (r.due_on or r.finished_on or r.started_on), reverse=False)
+    rows.sort(key=lambda r: tuple(k(r) for k in keys))
+    page = pages.fetch_in_memory("late", rows, keys, request.args)
     back = {k: v for k, v in filters.to_json().items() if v}
-    return render_template("supervision/late.html", rows=rows, filters=filters,
+    return render_template("supervision/late.html", rows=page.items, page=page, filters=filters,
                            labels=_labels(), back_url=url_for("supervision.index", **back))
 
 

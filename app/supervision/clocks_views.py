@@ -17,11 +17,11 @@ from wtforms.validators import InputRequired, Length
 
 from app import deadlines as dl
 from app.auth import role_required
-from app.errors import AppError, NotFound
+from app.errors import AppError
 from app.extensions import db
 from app.models import Dossier, Event, Role
 from app.services import clocks as ck
-from app.services.scoping import get_dossier
+from app.services.scoping import get_dossier, get_readable_dossier
 
 bp = Blueprint("clocks", __name__)
 
@@ -39,12 +39,7 @@ class LateForm(FlaskForm):
 
 
 def _visible_dossier(code: str) -> Dossier:
-    if current_user.role is Role.SUPERVISOR:
-        dossier = db.session.scalar(select(Dossier).where(Dossier.code == code[:30]))
-        if dossier is None:
-            raise NotFound(_("No such dossier."))
-        return dossier
-    return get_dossier(current_user, code[:30])
+    return get_readable_dossier(current_user, code[:30])
 
 
 @bp.app_template_global("dossier_clocks")

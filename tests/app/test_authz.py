@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.app.bank import notification
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, csrf_token, login
 
 PUBLIC = "public"
 ANY = "any-logged-in"
@@ -135,46 +135,83 @@ def test_table_covers_every_route(app):
     assert rules == set(PAGES) | set(API)
 
 
+#: A complete, valid form per HTML POST route, so a refusal is the ownership check's and not a
+#: missing field's (the CSRF token is added to each).
+FORMS = {
+    "/registry/dossiers/<code>/complete": {},
+    "/tax/assessments/<int:assessment_id>/confirm": {},
+    "/me/notices/<code>/pay": {},
+    "/accounting/items/<int:item_id>/resolve": {"action": "accept", "reason": "Explained by the bank."},
+    "/decisions/dossiers/<code>/reject": {"legal_ground": "Article 1", "reason": "Not eligible."},
+    "/decisions/dossiers/<code>/return": {"missing": "The contract", "reason": "Incomplete."},
+    "/decisions/dossiers/<code>/papers": {"note": "Brought at the counter."},
+    "/decisions/dossiers/<code>/withdraw": {"reason": "We changed our minds."},
+    "/decisions/assessments/<int:assessment_id>/adjust": {"declared_price": "40000000000",
+                                                          "reason": "Comparable sales."},
+    "/decisions/adjustments/<int:adjustment_id>/approve": {"reason": "Checked."},
+    "/clocks/<code>/late": {"reason": "Waiting for a survey.", "new_due_on": "2099-12-31"},
+    "/admin/dead-letter/replay": {},
+    "/admin/dead-letter/<event_id>/replay": {},
+}
+#: A valid body per API POST route, for the same reason.
+BODIES = {
+    "/api/v1/dossiers/<code>/reject": {"legal_ground": "Article 1", "reason": "Not eligible."},
+    "/api/v1/dossiers/<code>/withdraw": {"reason": "We changed our minds."},
+    "/api/v1/dossiers/<code>/return": {"missing": "The contract", "reason": "Incomplete."},
+    "/api/v1/dossiers/<code>/papers": {"note": "Brought at the counter."},
+    "/api/v1/assessments/<int:assessment_id>/adjust": {"changes": {"declared_price": 40_000_000_000},
+                                                       "reason": "Comparable sales."},
+    "/api/v1/adjustments/<int:adjustment_id>/approve": {"reason": "Checked."},
+    "/api/v1/reconciliation/items/<int:item_id>/resolve": {"action": "accept", "reason": "Explained."},
+}
+
+
+def _paid_dossier(app, world, **kwargs) -> dict:
+    """A dossier paid by 'binh' (the buyer owes its one notice), with its assessment, payment,
+    receipt and an adjustment waiting for a second tax officer."""
+    from app.extensions import db
+    from app.models import Assessment, Dossier, Notice, PaymentOrder, Receipt
+    from app.services import decisions
+
+    code, notice_code = world.file_and_confirm(**kwargs)
+    with app.app_context():
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        order, _url = _start(app, world.user("binh"), notice)
+    assert app.test_client().post("/bank/notify", data=notification(order[0], order[1])).get_json()["RspCode"] == "00"
+    with app.app_context():
+        dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
+        assessment = db.session.scalar(select(Assessment).where(Assessment.dossier_id == dossier.id))
+        receipt = db.session.scalar(select(Receipt).where(Receipt.notice_id == notice.id))
+        ref = db.session.scalar(select(PaymentOrder.ref).where(PaymentOrder.notice_id == notice.id))
+        officer = world.user("tax" if dossier.tax_office_id == world.tax_id else "tax2")
+        adjustment_id = decisions.adjust(officer, assessment, changes={"declared_price": 40_000_000_000},
+                                         reason="Price below comparable sales").id
+        return {"code": code, "notice": notice_code, "assessment_id": assessment.id,
+                "number": receipt.number, "ref": ref, "adjustment_id": adjustment_id}
+
+
 @pytest.fixture
 def paid(app, world):
     """A paid dossier of office 1: seller 'an', buyer 'binh' who owes its one notice (the
     contract puts every line on the buyer: the seller sees the dossier, not the buyer's
-    notice); 'cuong' is a stranger."""
+    notice); 'cuong' is a stranger. ``paid["office2"]``: the same objects in office 2 (its
+    registry files on its own parcel, its tax office confirms by itself)."""
     from app.extensions import db
-    from app.models import Assessment, PaymentOrder, Receipt
-
-    code, notice_code = world.file_and_confirm()
-    with app.app_context():
-        from app.models import Notice
-
-        buyer = world.user("binh")
-        notice = db.session.scalar(select(Notice).where(Notice.code == notice_code))
-        order, _url = _start(app, buyer, notice)
-    assert app.test_client().post("/bank/notify", data=notification(order[0], order[1])).get_json()["RspCode"] == "00"
-    with app.app_context():
-        assessment_id = db.session.scalar(select(Assessment.id))
-        receipt = db.session.scalar(select(Receipt.number))
-        ref = db.session.scalar(select(PaymentOrder.ref))
-        from app.models import OutboxMessage
-
-        event_id = db.session.scalar(select(OutboxMessage.event_uid).limit(1))
-        # An adjustment above the approval threshold, waiting for a second tax officer.
-        from app.services import decisions
-
-        adjustment_id = decisions.adjust(
-            world.user("tax"), db.session.get(Assessment, assessment_id),
-            changes={"declared_price": 40_000_000_000}, reason="Price below comparable sales").id
-    # A transfer naming no notice: an open reconciliation item.
-    from app.models import ReconciliationItem
+    from app.models import OutboxMessage, ReconciliationItem
     from tests.money.kit import credit, post_credit
 
+    values = _paid_dossier(app, world)
+    office2 = _paid_dossier(app, world, parcel=world.parcel2_id)
+    with app.app_context():
+        event_id = db.session.scalar(select(OutboxMessage.event_uid).limit(1))
+    # A transfer naming no notice: an open reconciliation item.
     post_credit(app.test_client(), credit("no notice code", 1_000))
     with app.app_context():
         item_id = db.session.scalar(select(ReconciliationItem.id))
-    return {"code": code, "notice": notice_code, "assessment_id": assessment_id,
-            "number": receipt, "ref": ref, "lang": "en", "filename": "style.css", "event_id": event_id,
-            "topic": "paying",
-            "adjustment_id": adjustment_id, "item_id": item_id}
+    shared = {"lang": "en", "filename": "style.css", "event_id": event_id, "topic": "paying",
+              "item_id": item_id}
+    return {**values, **shared, "office2": {**office2, **shared}}
 
 
 def _start(app, user, notice):
@@ -203,6 +240,12 @@ def _allowed(spec, username):
     return username in spec
 
 
+def _form(client, rule: str) -> dict:
+    """The route's complete form with a valid CSRF token of the client's session (from a page
+    every visitor sees)."""
+    return {**FORMS.get(rule, {}), "csrf_token": csrf_token(client, "/help/")}
+
+
 @pytest.mark.parametrize("username", [None, *USERS])
 def test_pages_refuse_wrong_role_or_owner(app, paid, username):
     client = app.test_client()
@@ -214,9 +257,16 @@ def test_pages_refuse_wrong_role_or_owner(app, paid, username):
         url = _url(rule, paid)
         if rule == "/me/bank-return" or rule in SIGNED_REFERENCE:
             continue  # needs the bank's signed parameters; covered in test_payments
-        response = client.open(url, method=method, data={})
+        if method == "POST" and rule not in ("/pay/start", "/bank/credits"):
+            # Without its CSRF token a POST is refused with 400 whoever sends it.
+            assert client.post(url, data={}).status_code == 400, (rule, username)
+        allowed = _allowed(spec, username)
+        # A refused user sends the complete form with a valid token: what refuses them is
+        # their role or the object's owner, not the CSRF check or a missing field.
+        data = _form(client, rule) if method == "POST" and not allowed else {}
+        response = client.open(url, method=method, data=data)
         status = response.status_code
-        if _allowed(spec, username):
+        if allowed:
             # A POST without its CSRF token is refused with 400 even for the right user.
             assert status in (200, 302, 303, 400, 409), (rule, username, status)
             if "/vietqr." in rule:
@@ -224,41 +274,92 @@ def test_pages_refuse_wrong_role_or_owner(app, paid, username):
                 assert status == 409, (rule, username, status)
             elif method == "GET" and rule != "/":  # the start page sends users to their portal
                 assert status == 200, (rule, username, status)
-        elif username is None and method == "POST":
-            assert status == 400, (rule, status)  # refused by the CSRF check before anything else
         elif username is None:
             assert status == 302 and "/login" in response.headers["Location"], (rule, status)
         else:
-            assert status in (403, 404, 400), (rule, username, status)
-            if method == "GET":
-                assert status in (403, 404), (rule, username, status)
+            assert status in (403, 404), (rule, username, status)
+
+
+def _token(client, username: str) -> dict:
+    token = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("username", [None, *USERS])
 def test_api_refuses_wrong_role_or_owner(app, paid, username):
     client = app.test_client()
-    headers = {}
-    if username:
-        token = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD}).get_json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    headers = _token(client, username) if username else {}
     for rule, (method, spec) in API.items():
         if rule in ("/api/v1/tokens", "/api/v1/tokens/current", "/api/v1/receipts/verify") \
                 or rule in SIGNED_REFERENCE:
             continue
         url = _url(rule, paid)
-        response = client.open(url, method=method, headers=headers, json={})
+        allowed = _allowed(spec, username)
+        # A refused user sends a valid body: the refusal is the role's or the owner's.
+        response = client.open(url, method=method, headers=headers,
+                               json={} if allowed else BODIES.get(rule, {}))
         status = response.status_code
         body = response.get_json()
-        if _allowed(spec, username):
+        if allowed:
             assert status in (200, 201, 409, 422), (rule, username, status, body)
             if "/vietqr." in rule:
                 # The fixture's notice is paid: whoever may see it is told so, not refused.
                 assert status == 409, (rule, username, status, body)
         else:
-            assert status in (401, 403, 404), (rule, username, status)
+            assert status in (401, 403, 404), (rule, username, status, body)
             assert set(body) == {"error"} and body["error"]["code"], (rule, body)
             if username is None:
                 assert status == 401
+
+
+#: Each officer and the officer of the same kind in the other office.
+COUNTERPART = {"registry": "registry2", "registry2": "registry", "tax": "tax2", "tax2": "tax"}
+#: The routes' parameters that name an object of one office.
+OFFICE_PARAMS = ("<code>", "<int:assessment_id>", "<ref>", "<number>", "<int:adjustment_id>")
+
+
+def _office_routes(table: dict, username: str):
+    """The routes of ``table`` that name an office's object and that officers of this kind
+    use (the table names office 1's officers)."""
+    for rule, (method, spec) in table.items():
+        if any(p in rule for p in OFFICE_PARAMS) and isinstance(spec, set) \
+                and (username in spec or COUNTERPART[username] in spec):
+            yield rule, method
+
+
+@pytest.mark.parametrize("username", ["registry", "registry2", "tax", "tax2"])
+def test_officers_cannot_reach_the_other_offices_objects(app, paid, username):
+    """Every page and API operation on an office's dossier, assessment, notice, payment,
+    receipt or adjustment, by an officer of the other office: 403 or 404, with a valid CSRF
+    token and a complete form (or a valid body), so what refuses is the office check. The same
+    reads of their own office's objects succeed."""
+    own, other = (paid, paid["office2"]) if username in ("registry", "tax") else (paid["office2"], paid)
+    client = app.test_client()
+    login(client, username)
+    pages = list(_office_routes(PAGES, username))
+    assert len(pages) >= 6, pages
+    for rule, method in pages:
+        data = _form(client, rule) if method == "POST" else {}
+        status = client.open(_url(rule, other), method=method, data=data).status_code
+        assert status in (403, 404), (rule, username, status)
+        if method == "GET":
+            assert client.get(_url(rule, own)).status_code in (200, 409), (rule, username)
+    headers = _token(client, username)
+    api = list(_office_routes(API, username))
+    assert len(api) >= 10, api
+    for rule, method in api:
+        response = client.open(_url(rule, other), method=method, headers=headers, json=BODIES.get(rule, {}))
+        assert response.status_code in (403, 404), (rule, username, response.status_code, response.get_json())
+        if method == "GET":
+            assert client.get(_url(rule, own), headers=headers).status_code in (200, 409), (rule, username)
+    # The lists: none of the other office's objects in any list of theirs.
+    for path in ("/api/v1/dossiers", "/api/v1/notices", "/api/v1/assessments"):
+        answer = client.get(path, headers=headers)
+        if answer.status_code == 403:
+            continue
+        seen = {i.get("code") or i.get("dossier_code") for i in answer.get_json()["items"]}
+        assert other["code"] not in seen and other["notice"] not in seen, (path, username)
+        assert own["code"] in seen or own["notice"] in seen, (path, username, seen)
 
 
 @pytest.mark.parametrize("username, sees", [
