@@ -25,6 +25,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -285,8 +286,9 @@ def load_user_from_request(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    record = db.session.scalar(
+    record = db.session.scalar(  # the token and its user in one statement
         select(ApiToken).where(ApiToken.token_hash == _hash_token(header[7:].strip()))
+        .options(joinedload(ApiToken.user))
     )
     if record is None or record.revoked or record.expires_at <= datetime.now(UTC):
         return None

@@ -18,10 +18,13 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 import tax_calc
 from app.citizen_ids import citizen_id_problem
@@ -40,6 +43,7 @@ from app.models import (
     Notice,
     NoticeLine,
     NoticeStatus,
+    Office,
     Parcel,
     Party,
     PartyRole,
@@ -274,12 +278,41 @@ def _require_role(user: User, *roles: Role) -> None:
         raise Forbidden(_("Your role may not do this."))
 
 
+#: The open dossier of each parcel locked in this transaction, read with the lock.
+_OPEN_CODES = "landpay_open_dossier_codes"
+
+
 def _lock_parcel(parcel_id: int) -> Parcel | None:
-    """The parcel, its row locked: filings and completions of one parcel take turns."""
-    return db.session.scalar(
-        select(Parcel).where(Parcel.id == parcel_id).with_for_update()
+    """The parcel, its row locked: filings and completions of one parcel take turns. Its
+    registry office and that office's tax office come in the same statement (not locked), and
+    the code of its open dossier if it has one (``_refuse_if_open``)."""
+    open_code = (select(Dossier.code).where(Dossier.parcel_id == Parcel.id,
+                                            Dossier.status.not_in(CLOSED_STATUSES))
+                 .limit(1).scalar_subquery())
+    row = db.session.execute(
+        select(Parcel, open_code).where(Parcel.id == parcel_id)
+        .options(joinedload(Parcel.registry_office).joinedload(Office.tax_office))
+        .with_for_update(of=Parcel)
         .execution_options(populate_existing=True)
-    )
+    ).first()
+    if row is None:
+        return None
+    db.session.info.setdefault(_OPEN_CODES, {})[parcel_id] = row[1]
+    return row[0]
+
+
+def _lock_parcel_and_dossier(dossier_id: int) -> tuple[Parcel, Dossier]:
+    """The dossier's parcel, then the dossier (the order filing locks them in too), both rows
+    locked and read afresh in one statement, with the dossier's parties (not locked)."""
+    parcel, dossier = db.session.execute(
+        select(Parcel, Dossier).join(Dossier, Dossier.parcel_id == Parcel.id)
+        .where(Dossier.id == dossier_id)
+        .options(joinedload(Dossier.parties).joinedload(DossierParty.party))
+        .with_for_update(of=[Parcel, Dossier])
+        .execution_options(populate_existing=True)
+    ).unique().one()
+    set_committed_value(dossier, "parcel", parcel)  # the same row: no lookup when it is shown
+    return parcel, dossier
 
 
 def open_dossier(parcel_id: int) -> Dossier | None:
@@ -299,9 +332,17 @@ def _already_open(label: str, code: str) -> Conflict:
 
 
 def _refuse_if_open(parcel: Parcel) -> None:
-    existing = open_dossier(parcel.id)
-    if existing is not None:
-        raise _already_open(parcel.label, existing.code)
+    """Refuse a filing for a parcel with an open dossier: the one read with the parcel's lock
+    (a filing committed while this one waited for the lock is not seen there: the partial
+    unique index refuses the second open dossier then, ``file_transfer``), else looked up."""
+    known = db.session.info.get(_OPEN_CODES, {})
+    if parcel.id in known:
+        code = known.pop(parcel.id)
+    else:
+        existing = open_dossier(parcel.id)
+        code = existing.code if existing is not None else None
+    if code is not None:
+        raise _already_open(parcel.label, code)
 
 
 def _check_procedure(data: TransferInput, parcel: Parcel) -> None:
@@ -438,9 +479,13 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
         code=_code("HS"),
         procedure=data.procedure,
         parcel=parcel,
+        parcel_id=parcel.id,
+        registry_office=office,
         registry_office_id=office.id,
+        tax_office=office.tax_office,
         tax_office_id=office.tax_office_id,
         parties=parties,
+        events=[],
         declared_price=data.declared_price or 0,
         relationship_kind=data.relationship,
         sole_residence=data.sole_residence,
@@ -464,7 +509,16 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
     db.session.add(dossier)
     parcel_id, label = parcel.id, parcel.label
     try:
-        workflow.move(dossier, DossierStatus.FILED, actor=officer)  # flushes the dossier
+        # The dossier, its parties, its assessment and its notices (when auto-confirmed) are
+        # written in one flush, every event of the filing after them in one batch.
+        with workflow.recorded_after_flush(), db.session.no_autoflush:
+            workflow.move(dossier, DossierStatus.FILED, actor=officer)
+            workflow.record(
+                dossier, "cadastral_data_sent_to_tax", actor=officer,
+                data={"tax_office": dossier.tax_office.code},
+            )
+            _assess(dossier)
+            db.session.flush()
     except IntegrityError:
         # Another filing for this parcel got in first (the database's partial unique index).
         db.session.rollback()
@@ -472,12 +526,7 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
         if existing is None:
             raise
         raise _already_open(label, existing.code) from None
-    workflow.record(
-        dossier, "cadastral_data_sent_to_tax", actor=officer,
-        data={"tax_office": dossier.tax_office.code},
-    )
-    _assess(dossier)
-    db.session.commit()
+    workflow.commit()
     return dossier
 
 
@@ -491,6 +540,28 @@ def _price_version(province: str, on: date) -> PriceTableVersion:
     return version
 
 
+#: The prices read from stored price table versions, per application: a version is never
+#: changed once imported (a new table is a new version), so its prices are read once.
+_TABLE_PRICES = "landpay_table_prices"
+_TABLE_PRICES_KEPT = 100_000
+
+
+def _table_price(version: PriceTableVersion, price_key: str, position: int,
+                 land_type: str) -> int | None:
+    """The version's price per m2 for a street segment, position and land type (None when
+    the table has none), read once per version (its checksum in the key: a database restored
+    under the same ids is another table)."""
+    prices = current_app.extensions.setdefault(_TABLE_PRICES, {})
+    key = (version.id, version.checksum, price_key, position, land_type)
+    if key not in prices:
+        if len(prices) >= _TABLE_PRICES_KEPT:
+            prices.clear()
+        prices[key] = db.session.scalar(select(PriceEntry.price_per_m2).where(
+            PriceEntry.version_id == version.id, PriceEntry.price_key == price_key,
+            PriceEntry.position == position, PriceEntry.land_type == land_type))
+    return prices[key]
+
+
 def build_case(dossier: Dossier) -> tuple[dict, dict]:
     """The dossier's case for the rules engine, with the prices in force on the valid date,
     and the versions of the data it used. A change of use is priced at the new land type."""
@@ -498,15 +569,8 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
     change_of_use = dossier.procedure == "change_of_use"
     land_type = dossier.new_land_type if change_of_use else parcel.land_type
     version = _price_version(parcel.province, dossier.valid_on)
-    entry = db.session.scalar(
-        select(PriceEntry).where(
-            PriceEntry.version_id == version.id,
-            PriceEntry.price_key == parcel.price_key,
-            PriceEntry.position == parcel.position,
-            PriceEntry.land_type == land_type,
-        )
-    )
-    if entry is None:
+    price_per_m2 = _table_price(version, parcel.price_key, parcel.position, land_type)
+    if price_per_m2 is None:
         raise ValidationFailed(
             _("The parcel's street and position are not in the land price table."),
             fields={"new_land_type" if change_of_use else "parcel_id":
@@ -521,7 +585,7 @@ def build_case(dossier: Dossier) -> tuple[dict, dict]:
     case_parcel = {
         "land_type": land_type,
         "area_m2": str(parcel.area_m2),
-        "table_price_per_m2": entry.price_per_m2,
+        "table_price_per_m2": price_per_m2,
         "adjustment_coefficient": str(coefficient),
     }
     if change_of_use:
@@ -679,11 +743,11 @@ def _assess(dossier: Dossier) -> Assessment:
     )
     assessment.lines.extend(assessment_lines(result))
     db.session.add(assessment)
-    db.session.flush()
     if reasons:
         workflow.move(
             dossier, DossierStatus.AWAITING_CONFIRMATION, actor_label="tax_calc",
-            data={"assessment_id": assessment.id, "total": assessment.total,
+            # The id once the assessment is written (workflow.recorded_after_flush).
+            data={"assessment_id": lambda: assessment.id, "total": assessment.total,
                   "reasons": [reason["code"] for reason in reasons]},
         )
     else:
@@ -699,7 +763,7 @@ def _notice_line(line: AssessmentLine, issued: date) -> NoticeLine:
     installments = [{"due_on": on.isoformat() if on else None, "amount": amount}
                     for on, amount in parts]
     return NoticeLine(
-        assessment_line=line, obligation=line.obligation, amount=line.amount,
+        assessment_line=line, obligation=line.obligation, amount=line.amount, paid=0, refunded=0,
         installments=installments, due_on=parts[-1][0] if parts else None,
     )
 
@@ -736,7 +800,7 @@ def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
             code=_code("TB"),
             dossier=dossier,
             assessment=assessment,
-            payer_id=dossier.parties_in(role)[0].party_id,
+            payer=dossier.parties_in(role)[0].party,
             payer_role=role.value,
             status=NoticeStatus.UNPAID,
             total=sum(line.amount for line in lines),
@@ -745,7 +809,6 @@ def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
         )
         db.session.add(notice)
         notices.append(notice)
-    db.session.flush()
     workflow.move(
         dossier, DossierStatus.AWAITING_PAYMENT,
         actor=officer, actor_label=None if officer else "auto-confirmation",
@@ -767,7 +830,18 @@ def _confirm(assessment: Assessment, officer: User | None) -> list[Notice]:
 
 
 def confirm_assessment(officer: User, assessment: Assessment) -> list[Notice]:
+    """Confirm a pending assessment: its notices are issued. The assessment's row is locked
+    here, so two officers confirming at once issue one set of notices."""
     _require_role(officer, Role.TAX_OFFICER)
+    assessment = db.session.scalars(
+        select(Assessment).where(Assessment.id == assessment.id)
+        .options(joinedload(Assessment.lines),
+                 joinedload(Assessment.dossier).joinedload(Dossier.parcel),
+                 joinedload(Assessment.dossier).joinedload(Dossier.parties)
+                 .joinedload(DossierParty.party))
+        .with_for_update(of=Assessment)
+        .execution_options(populate_existing=True)
+    ).unique().one()
     if assessment.tax_office_id != officer.office_id:
         raise Forbidden(_("This assessment belongs to another tax office."))
     if assessment.status is not AssessmentStatus.PENDING:
@@ -778,7 +852,7 @@ def confirm_assessment(officer: User, assessment: Assessment) -> list[Notice]:
     if pending_adjustment(assessment.dossier) is not None:
         raise Conflict(_("An adjustment of this dossier waits for approval."))
     notices = _confirm(assessment, officer)
-    db.session.commit()
+    workflow.commit()
     return notices
 
 
@@ -794,11 +868,7 @@ def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
         raise Forbidden(_("This dossier belongs to another office."))
     # Lock the parcel, then the dossier (the order filing uses too): two officers completing
     # at once record one completion, and no filing reads holders that are being moved.
-    parcel = _lock_parcel(dossier.parcel_id)
-    dossier = db.session.scalar(
-        select(Dossier).where(Dossier.id == dossier.id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    parcel, dossier = _lock_parcel_and_dossier(dossier.id)
     now = datetime.now(UTC)
     certificate_no = holdings.certificate_number(dossier, now)
     data = {"certificate_no": certificate_no}
@@ -839,7 +909,7 @@ def complete_dossier(officer: User, dossier: Dossier) -> Dossier:
             [(p.party, p.share) for p in dossier.parties_in(PartyRole.TRANSFEREE)], now)
         if dossier.procedure == "lease":
             _record_lease(dossier, lease_start)
-    db.session.commit()
+    workflow.commit()
     return dossier
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
@@ -51,7 +51,7 @@ def current_holdings(parcel_id: int) -> list[Holding]:
     database, so after a row lock it is what was committed)."""
     return list(db.session.scalars(
         select(Holding).where(Holding.parcel_id == parcel_id, Holding.valid_to.is_(None))
-        .order_by(Holding.position).options(selectinload(Holding.party))
+        .order_by(Holding.position).options(joinedload(Holding.party))
         .execution_options(populate_existing=True)
     ))
 

@@ -18,6 +18,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 import tax_calc
 from app.errors import BadGateway, Conflict, Forbidden
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.models import (
     BankNotification,
     Dossier,
+    DossierParty,
     DossierStatus,
     Notice,
     NoticeLine,
@@ -117,10 +119,15 @@ OPEN_WINDOW = timedelta(minutes=30)
 
 
 def _lock_notice(notice_id: int) -> Notice:
-    return db.session.scalar(
-        select(Notice).where(Notice.id == notice_id).with_for_update()
+    """The notice, row-locked and read afresh, with its dossier in the same statement, and its
+    lines in the next one: a statement that waited for the lock still reads the other tables
+    as they were when it began, so what another payment changed meanwhile is read after it."""
+    return db.session.scalars(
+        select(Notice).where(Notice.id == notice_id)
+        .options(selectinload(Notice.lines), joinedload(Notice.dossier))
+        .with_for_update(of=Notice)
         .execution_options(populate_existing=True)
-    )
+    ).unique().one_or_none()
 
 
 def _lock_order(order_id: int) -> PaymentOrder:
@@ -228,7 +235,7 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
     settle(unsettled_orders(notice_id=notice.id))
     notice = _lock_notice(notice.id)
     if notice.status is NoticeStatus.PAID or notice.outstanding <= 0:
-        db.session.commit()  # keep what the bank told us
+        db.session.commit()  # the use case's one commit: it keeps what the bank told us
         raise Conflict(_("This notice is already paid."))
     now = datetime.now(UTC)
     interest = interest_due(notice, local_day(now))
@@ -243,9 +250,9 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
         open_until=now + OPEN_WINDOW,
         payer_name=payer_name if user is None else None,
         paid_for=paid_for if user is None else None,
+        receipt=None,  # a new order has none: nothing to look up when it is shown
     )
     db.session.add(order)
-    db.session.flush()
     record_for_notice(
         notice, "payment_started", actor=user, actor_label=None if user else "public-payer",
         data={"notice_code": notice.code, "order_ref": order.ref, "amount": order.amount,
@@ -260,12 +267,16 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
         created_at=order.created_at,
         locale="en" if str(get_locale()) == "en" else "vn",
     )
-    db.session.commit()
+    workflow.commit()
     return order, url
 
 
-def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None:
-    """Move a locked, non-final order to its final state and, on success, pay the notice."""
+def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str,
+           others: list[Notice] | None = None) -> None:
+    """Move a locked, non-final order to its final state and, on success, pay the notice.
+    ``others``: the dossier's other notices, read after the caller locked the dossier too
+    (after the notice and the order); None: the dossier is locked and they are read here,
+    when it matters."""
     new = PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED
     notice = order.notice
     dossier = notice.dossier  # None for a notice without a dossier (the annual tax)
@@ -320,11 +331,12 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str) -> None
         )
     notice.refresh_status()
     notice.paid_at = order.finished_at
-    db.session.flush()
     _issue_receipt(order, shares)
+    # The dossier's state is asked after its lock (``_all_notices_paid`` takes it and reads
+    # the dossier again unless the caller holds it).
     if notice.status is NoticeStatus.PAID and dossier is not None \
-            and dossier.status is DossierStatus.AWAITING_PAYMENT \
-            and _all_notices_paid(dossier.id):
+            and _all_notices_paid(dossier.id, notice, others) \
+            and dossier.status is DossierStatus.AWAITING_PAYMENT:
         workflow.move(
             dossier, DossierStatus.PAID, actor_label=actor_label,
             data={"order_ref": order.ref, "bank_ref": order.bank_ref, "amount": order.amount,
@@ -363,15 +375,21 @@ def _share(order: PaymentOrder, line: NoticeLine, amount: int) -> dict:
             "treasury_account": line.treasury_account}
 
 
-def _all_notices_paid(dossier_id: int) -> bool:
-    """Whether every notice of the dossier is paid, read under the dossier's row lock (taken
-    after the notice and its orders): two payers paying the last two notices at once wait
-    for each other here, and the second sees the first's payment."""
-    db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update()
-                      .execution_options(populate_existing=True))
-    statuses = db.session.scalars(
-        select(Notice.status).where(Notice.dossier_id == dossier_id)
-        .execution_options(populate_existing=True)).all()
+def _all_notices_paid(dossier_id: int, notice: Notice, others: list[Notice] | None = None) -> bool:
+    """Whether every notice of the dossier is paid (``notice``, the one being paid, as it is
+    now in this transaction), the others read under the dossier's row lock (taken after the
+    notice and its orders): two payers paying the last two notices at once wait for each
+    other at that lock, and the second, whose reads start after it, sees the first's payment.
+    ``others``: the other notices, read so by the caller already."""
+    if others is None:
+        with db.session.no_autoflush:
+            db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update()
+                              .execution_options(populate_existing=True))
+            statuses = list(db.session.scalars(
+                select(Notice.status).where(Notice.dossier_id == dossier_id, Notice.id != notice.id)))
+    else:
+        statuses = [other.status for other in others]
+    statuses.append(notice.status)
     # A notice cancelled by a decision (replaced, or its dossier ended) is owed by nobody.
     return all(status in (NoticeStatus.PAID, NoticeStatus.CANCELLED) for status in statuses)
 
@@ -423,7 +441,6 @@ def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
         kid=signer.kid, claims=claims,
     )
     db.session.add(receipt)
-    db.session.flush()
     return receipt
 
 
@@ -474,14 +491,8 @@ def handle_notification(params: dict[str, str]) -> dict:
         log.warning("malformed bank notification refused")
         return _log_answer(None, IpnCode.BAD_SIGNATURE, "malformed notification", safe_params)
 
-    order = None
-    if result is not None:
-        found = db.session.execute(
-            select(PaymentOrder.id, PaymentOrder.notice_id).where(PaymentOrder.ref == result.order_ref)
-        ).first()
-        if found is not None:
-            _lock_notice(found.notice_id)
-            order = _lock_order(found.id)
+    order, others = (_lock_for_notification(result.order_ref) if result is not None
+                     else (None, None))
     code, new_status = decide_notification(
         result,
         order_found=order is not None,
@@ -500,7 +511,7 @@ def handle_notification(params: dict[str, str]) -> dict:
         return _log_answer(ref, IpnCode.BAD_SIGNATURE, "refused: pay date outside the sane window",
                            safe_params)
     if code is IpnCode.OK and order is not None and new_status is not None:
-        _apply(order, result, actor_label="bank")
+        _apply(order, result, actor_label="bank", others=others)
         detail = f"order {order.ref} -> {order.status.value}"
     elif (order is not None and result is not None and result.succeeded
           and order.status is PaymentStatus.FAILED):
@@ -516,6 +527,44 @@ def handle_notification(params: dict[str, str]) -> dict:
         if code in (IpnCode.BAD_SIGNATURE, IpnCode.WRONG_AMOUNT):
             log.warning("bank notification refused (%s) for order %s", code.name, ref or "?")
     return _log_answer(ref, code, detail, safe_params)
+
+
+def _lock_for_notification(ref: str) -> tuple[PaymentOrder | None, list[Notice] | None]:
+    """The order a notification is about, with its notice and the notice's dossier, locked
+    in the one order every use case takes them (the notice, its order, then the dossier) and
+    read with what paying it needs (parties, the payer's account, a receipt), in one
+    statement; then, in the next statement, every notice of the dossier with its lines (a
+    statement that waited for the locks still reads other rows as they were when it began, so
+    what another payment changed meanwhile is read after the locks). Returns the order (None
+    when unknown) and the dossier's other notices (None when the dossier is not locked: a
+    notice without a dossier, the annual tax's, is locked as before, the notice then the
+    order)."""
+    order = db.session.scalars(
+        select(PaymentOrder)
+        .join(PaymentOrder.notice).join(Notice.dossier)
+        .where(PaymentOrder.ref == ref)
+        .options(
+            contains_eager(PaymentOrder.notice).contains_eager(Notice.dossier)
+            .joinedload(Dossier.parties).joinedload(DossierParty.party),
+            joinedload(PaymentOrder.created_by).joinedload(User.party),
+            joinedload(PaymentOrder.receipt),
+        )
+        .with_for_update(of=[Notice, PaymentOrder, Dossier])
+        .execution_options(populate_existing=True)
+    ).unique().one_or_none()
+    if order is not None:
+        notices = db.session.scalars(
+            select(Notice).where(Notice.dossier_id == order.notice.dossier_id)
+            .options(joinedload(Notice.lines))
+        ).unique().all()  # the notice just read under its lock; its lines and the others, first read here
+        return order, [n for n in notices if n is not order.notice]
+    found = db.session.execute(
+        select(PaymentOrder.id, PaymentOrder.notice_id).where(PaymentOrder.ref == ref)
+    ).first()
+    if found is None:
+        return None, None
+    _lock_notice(found.notice_id)
+    return _lock_order(found.id), None
 
 
 def _log_answer(ref: str | None, code: IpnCode, detail: str, params: dict) -> dict:

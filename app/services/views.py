@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict
 from app.extensions import db
@@ -13,16 +14,20 @@ from payments.vietqr import build_payload, qr_png, qr_svg
 
 
 def dossier_view(dossier: Dossier) -> dict:
-    assessment = db.session.scalar(
+    # Each with the rows shown with it (lines, a payment's receipt), in the same statement.
+    assessment = db.session.scalars(
         select(Assessment).where(Assessment.dossier_id == dossier.id).order_by(Assessment.id.desc()).limit(1)
-    )
+        .options(joinedload(Assessment.lines))
+    ).unique().first()
     # One notice per payer side; ``notice`` is the first, kept for older readers.
     notices = db.session.scalars(
-        select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id)).all()
+        select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id)
+        .options(joinedload(Notice.lines))).unique().all()
     notice = notices[0] if notices else None
     ids = [n.id for n in notices]
     payments = db.session.scalars(
         select(PaymentOrder).where(PaymentOrder.notice_id.in_(ids)).order_by(PaymentOrder.id)
+        .options(joinedload(PaymentOrder.receipt))
     ).all() if ids else []
     receipts = db.session.scalars(
         select(Receipt).where(Receipt.notice_id.in_(ids)).order_by(Receipt.id)

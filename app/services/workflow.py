@@ -4,7 +4,11 @@ and the event + outbox record of every change."""
 from __future__ import annotations
 
 import enum
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 
@@ -105,6 +109,10 @@ def check_transition(current: DossierStatus | None, new: DossierStatus) -> str:
         ) from None
 
 
+#: The events a use case records while it still builds its rows (``recorded_after_flush``).
+_HELD = "landpay_held_events"
+
+
 def record(
     dossier: Dossier,
     kind: str,
@@ -115,34 +123,91 @@ def record(
     from_status: DossierStatus | None = None,
     to_status: DossierStatus | None = None,
 ) -> Event:
-    """Append an event and its outbox message for the national portal (same transaction)."""
+    """Append an event and its outbox message for the national portal (same transaction).
+
+    Nothing is sent to the database here: the rows are written with the use case's next
+    flush, every event of the step in one batched insert and every outbox row in another,
+    in the order they were recorded (so the ids, which order the history chain and the
+    delivery, follow it)."""
+    at = datetime.now(UTC)
+    held = db.session.info.get(_HELD)
+    if held is None:
+        data = _resolved(data)
     event = Event(
-        dossier=dossier,
+        uid=str(uuid.uuid4()),
         kind=kind,
         from_status=from_status.value if from_status else None,
         to_status=to_status.value if to_status else None,
         actor_id=actor.id if actor else None,
         actor_label=actor_label or (actor.role.value if actor else "system"),
+        at=at,
         data=data or {},
     )
-    db.session.add(event)
-    db.session.flush()
-    db.session.add(
-        OutboxMessage(
-            event_uid=event.uid,
-            dossier_id=dossier.id,
-            payload={
-                "event_id": event.uid,
-                "dossier_code": dossier.code,
-                "procedure": dossier.procedure,
-                "kind": kind,
-                "status": event.to_status,
-                "at": event.at.isoformat(),
-                "due_on": dossier.due_on.isoformat(),
-            },
-        )
+    outbox = OutboxMessage(
+        event_uid=event.uid,
+        payload={
+            "event_id": event.uid,
+            "dossier_code": dossier.code,
+            "procedure": dossier.procedure,
+            "kind": kind,
+            "status": event.to_status,
+            "at": at.isoformat(),
+            "due_on": dossier.due_on.isoformat(),
+        },
     )
+    if held is not None:
+        held.append((dossier, event, outbox))
+    else:
+        _add(dossier, event, outbox)
     return event
+
+
+def _resolved(data: dict | None) -> dict | None:
+    """The event's data with each value given as a function (an id not yet known when a held
+    event was recorded) replaced by its value."""
+    if not data or not any(callable(value) for value in data.values()):
+        return data
+    return {key: value() if callable(value) else value for key, value in data.items()}
+
+
+def _add(dossier: Dossier, event: Event, outbox: OutboxMessage) -> None:
+    if dossier.id is None:
+        db.session.flush()  # a new dossier: its id first
+    event.data = _resolved(event.data)
+    event.dossier = dossier
+    outbox.dossier_id = dossier.id
+    db.session.add_all((event, outbox))
+
+
+@contextmanager
+def recorded_after_flush() -> Iterator[None]:
+    """Hold the events recorded in the block until it ends, then add them in order: a use
+    case that creates its dossier flushes its rows once inside the block (an event may name
+    a row's id), and the events follow in one batch rather than one flush each. On an error
+    nothing held is added."""
+    if db.session.info.get(_HELD) is not None:
+        yield  # already held by an enclosing block
+        return
+    held: list = []
+    db.session.info[_HELD] = held
+    try:
+        yield
+    finally:
+        db.session.info.pop(_HELD, None)
+    for dossier, event, outbox in held:
+        _add(dossier, event, outbox)
+
+
+def commit() -> None:
+    """Commit the use case's one transaction and keep what it loaded and wrote as it is: the
+    answer is built from those objects (they are what was just committed) instead of reading
+    every one of them again, as expiring them on commit would."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def move(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.auth import role_required
-from app.extensions import db
-from app.models import Assessment, AssessmentStatus, Role
+from app.models import AssessmentStatus, Role
 from app.services import dossiers as svc
-from app.services.scoping import assessments_for, get_assessment
+from app.services import lists, pages
+from app.services.scoping import get_assessment
 
 bp = Blueprint("tax", __name__)
 
@@ -31,46 +30,61 @@ class CalculatorForm(FlaskForm):
 @bp.route("/calculator", methods=["GET", "POST"])
 @role_required(Role.TAX_OFFICER, Role.REGISTRY_OFFICER, Role.ADMIN)
 def calculator():
-    """Assess any case with the rules engine and show each line explained; stores nothing."""
+    """Assess a case with the rules engine and show each line explained; stores nothing. A
+    form per procedure (app/tax/calculator_forms.py); the engine's JSON, as the API takes it, in a
+    form of its own."""
+    import json
+
     import tax_calc
+    from app.tax import calculator_forms as calc
     from tax_calc.parse import load_json
 
-    form = CalculatorForm()
-    result = error = None
-    if form.validate_on_submit():
-        try:
-            data = load_json(form.case.data)
-            if not isinstance(data, dict):
+    procedure = request.args.get("procedure", "transfer")
+    if procedure not in calc.PROCEDURES:
+        procedure = "transfer"
+    posted_json = "case" in request.form
+    json_form = CalculatorForm() if posted_json else CalculatorForm(formdata=None)
+    form = None if posted_json else calc.procedure_form(procedure)
+    result = error = case = None
+    try:
+        if form is not None and form.validate_on_submit():
+            case = calc.case_from_form(procedure, form)
+            result = tax_calc.assess(case)
+        elif posted_json and json_form.validate_on_submit():
+            case = load_json(json_form.case.data)
+            if not isinstance(case, dict):
                 raise tax_calc.CaseError("case", _("The case must be a JSON object."))
-            result = tax_calc.assess(data)
-        except tax_calc.CaseError as err:
-            if err.field == "json":
-                error = _("Not valid JSON: %(reason)s", reason=err.message)
-            elif err.field == "case":
-                error = err.message
-            else:
-                error = str(err)
-        except tax_calc.TableError as err:
+            result = tax_calc.assess(case)
+    except tax_calc.CaseError as err:
+        target = calc.field_of(err.field, form)
+        if target is not None:
+            form[target].errors = [*form[target].errors, err.message]
+        elif err.field == "json":
+            error = _("Not valid JSON: %(reason)s", reason=err.message)
+        elif err.field == "case":
+            error = err.message
+        else:
             error = str(err)
-    status = 422 if (error or form.errors) else 200
-    return render_template("tax/calculator.html", form=form, result=result, error=error), status
+    except tax_calc.TableError as err:
+        error = str(err)
+    failed = error or (form.errors if form is not None else json_form.errors)
+    return render_template(
+        "tax/calculator.html", form=form, json_form=json_form, procedure=procedure,
+        procedures=calc.PROCEDURES, result=result, error=error,
+        case_json=json.dumps(case, ensure_ascii=False, indent=2, default=str) if result is not None else None,
+    ), 422 if failed else 200
 
 
 @bp.get("/")
 @role_required(Role.TAX_OFFICER, Role.ADMIN)
 def queue():
-    pending = db.session.scalars(
-        assessments_for(current_user)
-        .where(Assessment.status == AssessmentStatus.PENDING)
-        .order_by(Assessment.created_at)
-    ).all()
-    recent = db.session.scalars(
-        assessments_for(current_user)
-        .where(Assessment.status == AssessmentStatus.CONFIRMED)
-        .order_by(Assessment.confirmed_at.desc())
-        .limit(20)
-    ).all()
-    return render_template("tax/queue.html", pending=pending, recent=recent)
+    filters = lists.Filters.from_args(request.args, statuses=[AssessmentStatus.PENDING.value],
+                                      default_status=AssessmentStatus.PENDING.value)
+    page = pages.fetch(lists.assessments(current_user, filters), request.args)
+    recent = pages.fetch(lists.recently_confirmed(current_user), request.args, prefix="recent_",
+                         default_limit=20)
+    return render_template("tax/queue.html", pending=page.items, page=page, filters=filters,
+                           recent=recent.items, recent_page=recent)
 
 
 @bp.get("/assessments/<int(max=2147483647):assessment_id>")
@@ -86,13 +100,8 @@ def confirm(assessment_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("tax.assessment", assessment_id=assessment_id))
-    a = get_assessment(current_user, assessment_id)
-    # Lock the row so two officers confirming at once issue one notice.
-    a = db.session.scalar(
-        select(Assessment).where(Assessment.id == a.id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    notices = svc.confirm_assessment(current_user, a)
+    # The service locks the row, so two officers confirming at once issue one notice.
+    notices = svc.confirm_assessment(current_user, get_assessment(current_user, assessment_id))
     flash(_("Confirmed. Payment notice %(code)s issued.",
             code=", ".join(n.code for n in notices)), "success")
     return redirect(url_for("tax.queue"))
