@@ -258,13 +258,23 @@ def _check_parties(transferors, transferees, *, acquiring: bool = False) -> None
         )
 
 
-def _party(data: PartyInput, field: str) -> Party:
-    """The party with this citizen id, or a new one; the name must be the same (compared in
-    NFC form, case-folded) and is stored in NFC form."""
-    party = db.session.scalar(select(Party).where(Party.citizen_id == data.citizen_id))
+def _parties_by_citizen_id(citizen_ids: list[str]) -> dict[str, Party]:
+    """The parties known by these citizen ids, read in one statement."""
+    if not citizen_ids:
+        return {}
+    return {party.citizen_id: party for party in db.session.scalars(
+        select(Party).where(Party.citizen_id.in_(sorted(set(citizen_ids)))))}
+
+
+def _party(data: PartyInput, field: str, known: dict[str, Party]) -> Party:
+    """The party with this citizen id (``known``: those read already, by citizen id; a new
+    party is added to it), or a new one; the name must be the same (compared in NFC form,
+    case-folded) and is stored in NFC form."""
+    party = known.get(data.citizen_id)
     if party is None:
         party = Party(full_name=holdings.normalise_name(data.full_name), citizen_id=data.citizen_id)
         db.session.add(party)
+        known[data.citizen_id] = party
     elif not holdings.same_name(party.full_name, data.full_name):
         raise ValidationFailed(
             _("The citizen id belongs to someone with another name."),
@@ -470,9 +480,10 @@ def file_transfer(officer: User, data: TransferInput) -> Dossier:
                    for position, party in enumerate(transferors, start=1)]
     _refuse_if_open(parcel)
     if data.procedure not in HOLDER_PROCEDURES:
+        known = _parties_by_citizen_id([p.citizen_id for p, _share, _prefix in transferees_in])
         for position, (p, share, prefix) in enumerate(transferees_in, start=1):
             parties.append(DossierParty(
-                party=_party(p, prefix), role=PartyRole.TRANSFEREE, position=position,
+                party=_party(p, prefix, known), role=PartyRole.TRANSFEREE, position=position,
                 share_num=share.numerator, share_den=share.denominator))
     today = today_local()
     dossier = Dossier(

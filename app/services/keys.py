@@ -78,10 +78,12 @@ def _signer_for(key: ReceiptKey) -> ReceiptSigner:
     return signer
 
 
-def receipt_signer() -> ReceiptSigner:
+def receipt_signer(active: ReceiptKey | None = None) -> ReceiptSigner:
     """The signer of new receipts: the one active key (the configured key imported first when
-    there is no key yet)."""
-    key = db.session.scalar(select(ReceiptKey).where(ReceiptKey.status == KeyStatus.ACTIVE))
+    there is no key yet). ``active``: that key, when the caller read it already in this
+    transaction (paying reads it with its locks, app/services/paying.py)."""
+    key = active if active is not None and active.status is KeyStatus.ACTIVE else \
+        db.session.scalar(select(ReceiptKey).where(ReceiptKey.status == KeyStatus.ACTIVE))
     if key is None:
         ensure_keys()
         key = db.session.scalar(select(ReceiptKey).where(ReceiptKey.status == KeyStatus.ACTIVE))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 import tax_calc
@@ -37,6 +37,7 @@ from app.models import (
     Role,
     User,
 )
+from app.models.keys import KeyStatus, ReceiptKey
 from app.models.refunds import PaymentLine
 from app.services import treasury, workflow
 from app.services.keys import receipt_signer
@@ -118,12 +119,17 @@ OPEN_WINDOW = timedelta(minutes=30)
 # and a notification for the same notice wait for each other instead of deadlocking.
 
 
-def _lock_notice(notice_id: int) -> Notice:
+def _lock_notice(notice_id: int, *, unless_unsettled: bool = False) -> Notice | None:
     """The notice, row-locked and read afresh, with its dossier in the same statement, and its
     lines in the next one: a statement that waited for the lock still reads the other tables
-    as they were when it began, so what another payment changed meanwhile is read after it."""
+    as they were when it began, so what another payment changed meanwhile is read after it.
+    ``unless_unsettled``: only when none of its orders may still be money at the bank without
+    our knowing (``unsettled_orders``); None, and nothing locked, when one may."""
+    query = select(Notice).where(Notice.id == notice_id)
+    if unless_unsettled:
+        query = query.where(~exists().where(PaymentOrder.notice_id == Notice.id, _unsettled()))
     return db.session.scalars(
-        select(Notice).where(Notice.id == notice_id)
+        query
         .options(selectinload(Notice.lines), joinedload(Notice.dossier))
         .with_for_update(of=Notice)
         .execution_options(populate_existing=True)
@@ -160,21 +166,24 @@ def unsettled_orders(*, notice_id: int | None = None, started_before: datetime |
     """Orders that may be (or still become) money at the bank without our knowing: those
     still at the bank, and those we expired until the bank has been asked about them after
     their checkout page closed."""
-    query = select(PaymentOrder.id).where(
-        or_(
-            PaymentOrder.status == PaymentStatus.STARTED,
-            and_(
-                PaymentOrder.status == PaymentStatus.EXPIRED,
-                or_(PaymentOrder.checked_at.is_(None), PaymentOrder.open_until.is_(None),
-                    PaymentOrder.checked_at <= PaymentOrder.open_until),
-            ),
-        )
-    ).order_by(PaymentOrder.id)
+    query = select(PaymentOrder.id).where(_unsettled()).order_by(PaymentOrder.id)
     if notice_id is not None:
         query = query.where(PaymentOrder.notice_id == notice_id)
     if started_before is not None:
         query = query.where(PaymentOrder.created_at < started_before)
     return list(db.session.scalars(query))
+
+
+def _unsettled():
+    """The condition on an order of ``unsettled_orders``."""
+    return or_(
+        PaymentOrder.status == PaymentStatus.STARTED,
+        and_(
+            PaymentOrder.status == PaymentStatus.EXPIRED,
+            or_(PaymentOrder.checked_at.is_(None), PaymentOrder.open_until.is_(None),
+                PaymentOrder.checked_at <= PaymentOrder.open_until),
+        ),
+    )
 
 
 def settle(order_ids: list[int], *, actor_label: str = "bank-query") -> list[str]:
@@ -231,9 +240,14 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
             raise Forbidden(_("Only a landholder pays a notice."))
     elif user.role is not Role.LANDHOLDER:
         raise Forbidden(_("Only a landholder pays a notice."))
-    # An earlier attempt may have been paid at the bank: ask before paying again.
-    settle(unsettled_orders(notice_id=notice.id))
-    notice = _lock_notice(notice.id)
+    # An earlier attempt may have been paid at the bank: ask before paying again, with no
+    # lock held. Most notices have no such attempt: the statement that finds none locks the
+    # notice at once (it reads the orders later than a read before it would).
+    locked = _lock_notice(notice.id, unless_unsettled=True)
+    if locked is None:
+        settle(unsettled_orders(notice_id=notice.id))
+        locked = _lock_notice(notice.id)
+    notice = locked
     if notice.status is NoticeStatus.PAID or notice.outstanding <= 0:
         db.session.commit()  # the use case's one commit: it keeps what the bank told us
         raise Conflict(_("This notice is already paid."))
@@ -272,11 +286,12 @@ def start_payment(user: User | None, notice: Notice, *, payer_name: str | None =
 
 
 def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str,
-           others: list[Notice] | None = None) -> None:
+           others: list[Notice] | None = None, signing_key: ReceiptKey | None = None) -> None:
     """Move a locked, non-final order to its final state and, on success, pay the notice.
     ``others``: the dossier's other notices, read after the caller locked the dossier too
     (after the notice and the order); None: the dossier is locked and they are read here,
-    when it matters."""
+    when it matters. ``signing_key``: the active receipt key, when the caller read it with
+    its locks (None: read when the receipt is issued)."""
     new = PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED
     notice = order.notice
     dossier = notice.dossier  # None for a notice without a dossier (the annual tax)
@@ -331,7 +346,7 @@ def _apply(order: PaymentOrder, result: BankResult, *, actor_label: str,
         )
     notice.refresh_status()
     notice.paid_at = order.finished_at
-    _issue_receipt(order, shares)
+    _issue_receipt(order, shares, signing_key)
     # The dossier's state is asked after its lock (``_all_notices_paid`` takes it and reads
     # the dossier again unless the caller holds it).
     if notice.status is NoticeStatus.PAID and dossier is not None \
@@ -410,8 +425,9 @@ def _receipt_parties(notice: Notice) -> dict:
             "parcel": f"{parcel.map_sheet}/{parcel.parcel_no}, {parcel.address}" if parcel else ""}
 
 
-def _issue_receipt(order: PaymentOrder, shares: list[dict]) -> Receipt:
-    signer = receipt_signer()
+def _issue_receipt(order: PaymentOrder, shares: list[dict],
+                   signing_key: ReceiptKey | None = None) -> Receipt:
+    signer = receipt_signer(signing_key)
     notice = order.notice
     number = "BL" + order.ref[2:]
     # Who paid: the landholder who made the order (for whom: the notice's side).
@@ -491,8 +507,8 @@ def handle_notification(params: dict[str, str]) -> dict:
         log.warning("malformed bank notification refused")
         return _log_answer(None, IpnCode.BAD_SIGNATURE, "malformed notification", safe_params)
 
-    order, others = (_lock_for_notification(result.order_ref) if result is not None
-                     else (None, None))
+    order, others, signing_key = (_lock_for_notification(result.order_ref) if result is not None
+                                  else (None, None, None))
     code, new_status = decide_notification(
         result,
         order_found=order is not None,
@@ -511,7 +527,7 @@ def handle_notification(params: dict[str, str]) -> dict:
         return _log_answer(ref, IpnCode.BAD_SIGNATURE, "refused: pay date outside the sane window",
                            safe_params)
     if code is IpnCode.OK and order is not None and new_status is not None:
-        _apply(order, result, actor_label="bank", others=others)
+        _apply(order, result, actor_label="bank", others=others, signing_key=signing_key)
         detail = f"order {order.ref} -> {order.status.value}"
     elif (order is not None and result is not None and result.succeeded
           and order.status is PaymentStatus.FAILED):
@@ -529,19 +545,22 @@ def handle_notification(params: dict[str, str]) -> dict:
     return _log_answer(ref, code, detail, safe_params)
 
 
-def _lock_for_notification(ref: str) -> tuple[PaymentOrder | None, list[Notice] | None]:
+def _lock_for_notification(ref: str) -> tuple[PaymentOrder | None, list[Notice] | None,
+                                              ReceiptKey | None]:
     """The order a notification is about, with its notice and the notice's dossier, locked
     in the one order every use case takes them (the notice, its order, then the dossier) and
     read with what paying it needs (parties, the payer's account, a receipt), in one
     statement; then, in the next statement, every notice of the dossier with its lines (a
     statement that waited for the locks still reads other rows as they were when it began, so
     what another payment changed meanwhile is read after the locks). Returns the order (None
-    when unknown) and the dossier's other notices (None when the dossier is not locked: a
+    when unknown), the dossier's other notices (None when the dossier is not locked: a
     notice without a dossier, the annual tax's, is locked as before, the notice then the
-    order)."""
-    order = db.session.scalars(
-        select(PaymentOrder)
+    order) and the active receipt key, read unlocked in the locking statement (None when
+    not read so: the receipt then reads it)."""
+    row = db.session.execute(
+        select(PaymentOrder, ReceiptKey).select_from(PaymentOrder)
         .join(PaymentOrder.notice).join(Notice.dossier)
+        .outerjoin(ReceiptKey, ReceiptKey.status == KeyStatus.ACTIVE)
         .where(PaymentOrder.ref == ref)
         .options(
             contains_eager(PaymentOrder.notice).contains_eager(Notice.dossier)
@@ -552,19 +571,20 @@ def _lock_for_notification(ref: str) -> tuple[PaymentOrder | None, list[Notice] 
         .with_for_update(of=[Notice, PaymentOrder, Dossier])
         .execution_options(populate_existing=True)
     ).unique().one_or_none()
-    if order is not None:
+    if row is not None:
+        order, signing_key = row
         notices = db.session.scalars(
             select(Notice).where(Notice.dossier_id == order.notice.dossier_id)
             .options(joinedload(Notice.lines))
         ).unique().all()  # the notice just read under its lock; its lines and the others, first read here
-        return order, [n for n in notices if n is not order.notice]
+        return order, [n for n in notices if n is not order.notice], signing_key
     found = db.session.execute(
         select(PaymentOrder.id, PaymentOrder.notice_id).where(PaymentOrder.ref == ref)
     ).first()
     if found is None:
-        return None, None
+        return None, None, None
     _lock_notice(found.notice_id)
-    return _lock_order(found.id), None
+    return _lock_order(found.id), None, None
 
 
 def _log_answer(ref: str | None, code: IpnCode, detail: str, params: dict) -> dict:
