@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export LANDPAY_ENV ?= development
 export FLASK_APP := app
 
-.PHONY: run test test-fast bench mutation install migrate seed lint translations clean
+.PHONY: run test test-fast bench bench-scale soak mutation install migrate seed lint translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ bench: install
 	$(BIN)/python bench/bench_tax_calc.py
 	$(BIN)/python bench/bench_annual_batch.py
 	$(BIN)/python bench/bench_portal_delivery.py --dossiers 10000 --workers 2 --live 1000 --rate 100
+	$(BIN)/python bench/bench_statements.py
+	$(BIN)/python bench/bench_http.py
+
+# List pages at 10,000 and at 10,000,000 dossiers (PostgreSQL, generated with COPY; long).
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py
+
+# Crash trials: kill -9 the web process while payments are in flight, then check the books.
+soak: install
+	$(BIN)/python scripts/soak.py
 
 # Mutation testing of tax_calc (long: run it on its own). Survivors: .venv/bin/mutmut results
 mutation: install

@@ -118,6 +118,13 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
             return str(rate)
         return format_decimal(value, format="#,##0.####") + "%"
 
+    from app.legal_words import legal_basis
+
+    app.jinja_env.filters["legal_basis"] = legal_basis
+    from app.amount_words import explained
+
+    app.jinja_env.filters["explained"] = explained
+
     @app.before_request
     def wtforms_speaks_our_language():
         """WTForms looks for its messages in its own catalogues, which have no Vietnamese: give
@@ -162,6 +169,14 @@ def create_app(config: type[Config] | str | None = None, overrides: dict | None 
     from app.uploads import apply_upload_limit
 
     app.before_request_funcs.setdefault(None, []).insert(0, apply_upload_limit)
+
+    # Behind proxies (docs/operations.md, "Production"): the client's address and scheme as
+    # the trusted proxies forwarded them, never as a client claims them.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

@@ -75,6 +75,10 @@ class Config:
 
     # Where the public can reach this service (used to build return URLs for the bank).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # How many proxies stand in front of the app (TLS proxy, load balancer): each adds itself
+    # to X-Forwarded-For; the client's address is the one the outermost trusted proxy saw.
+    # 0 (the default): no forwarded header is believed, the peer's address is the client's.
+    TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
 
     # The bank gateway.
     BANK_BASE_URL = _env("BANK_BASE_URL", "http://127.0.0.1:5001")

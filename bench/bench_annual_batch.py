@@ -1,8 +1,11 @@
-"""The annual non-agricultural land use tax batch end to end on PostgreSQL (goal: 1,000,000
-residential parcels in under 60 seconds), with peak memory and the re-run.
+"""The annual non-agricultural land use tax batch end to end on PostgreSQL, against a bare COPY
+of the same number of notice rows in the same run (goal: the batch in at most 2x the bare COPY),
+with peak memory and the re-run.
 
 Creates a scratch database on the local server, migrates it with the real migrations,
-imports the data files, generates synthetic parcels and holders with COPY, runs
+imports the data files, generates synthetic parcels and holders with COPY, times two bare
+COPYs with psycopg's row writer (the annual notice rows alone; then every row the batch
+writes: annual notices, payable notices and their lines), empties those tables, runs
 ``run_annual_tax`` twice (the second run must create nothing), then drops the database.
 
 Run: python bench/bench_annual_batch.py [--parcels N] [--year YEAR] [--batch-size N]
@@ -23,8 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.common import admin  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CHUNK = 50_000
@@ -38,13 +43,6 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def admin(server: str, sql: str) -> None:
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
 
 
 def make_app(url: str):
@@ -127,6 +125,76 @@ def generate(app, n: int) -> None:
         db.session.commit()
 
 
+def bare_copy(app, n: int, year: int) -> tuple[float, float]:
+    """Seconds of a bare COPY (psycopg's ``write_row``) of ``n`` annual notice rows into their
+    table, then of a bare COPY of every row the batch writes for ``n`` parcels (annual notice,
+    payable notice, its line with an explanation as long as the rules engine's); each in one
+    transaction, with the tables' indexes and foreign keys. The tables are emptied afterwards."""
+    import json
+    from datetime import UTC, date, datetime
+
+    from app.extensions import db
+
+    detail = json.dumps({
+        "base": 44999000000, "base_method": "area x table price, progressive by the quota 160 m2: "
+        "160 m2 at 0.03%; 289.99 m2 at 0.07%", "rate": "0.0005577746",
+        "rounding": "half_up_dong_once_per_line", "legal_basis": "Law 48/2010/QH12 art. 7 (rates); "
+        "Decree 53/2011/ND-CP; Circular 153/2011/TT-BTC art. 7-8",
+        "rule_version": "NAT-2026.07", "explanation_vi": "Thuế sử dụng đất phi nông nghiệp: "
+        "449.99 m2 x 100.000.000 đ/m2, thuế suất lũy tiến theo hạn mức: 160 m2 x 0.03%; "
+        "289.99 m2 x 0.07% = 25.099.300 đ", "explanation_en": "Non-agricultural land use tax: "
+        "449.99 m2 x 100.000.000 VND/m2, progressive rates by the quota: 160 m2 at 0.03%; "
+        "289.99 m2 x 0.07% = 25.099.300 VND", "tax_year": year, "parcel_id": 1},
+        ensure_ascii=False)
+    due, now = date(year, 10, 31), datetime.now(UTC)
+    annual_columns = ("code, parcel_id, holder_id, amount, exempt, price_table_version, quota_m2, "
+                      "quota_version, tax_year, rule_version, due_on, created_at")
+
+    def annual_rows():
+        for i in range(1, n + 1):
+            yield (f"NN{year}-{i:09d}", i, (i - 1) // PARCELS_PER_HOLDER + 1, 25_099_300, False,
+                   "HCM-BENCH", "160.00", "HCM-QUOTA", year, "NAT-2026.07", due, now)
+
+    with app.app_context():
+        raw = db.session.connection().connection.driver_connection
+        with raw.cursor() as cur:
+            start = time.perf_counter()
+            with cur.copy(f"COPY annual_tax_notices ({annual_columns}) FROM STDIN") as copy:
+                for row in annual_rows():
+                    copy.write_row(row)
+            raw.commit()
+            annual_only = time.perf_counter() - start
+            cur.execute("TRUNCATE annual_tax_notices")
+            raw.commit()
+
+            start = time.perf_counter()
+            cur.execute("SELECT nextval(pg_get_serial_sequence('notices', 'id')) "
+                        "FROM generate_series(1, %s)", (n,))
+            ids = [row[0] for row in cur.fetchall()]
+            with cur.copy(f"COPY annual_tax_notices ({annual_columns}) FROM STDIN") as copy:
+                for row in annual_rows():
+                    copy.write_row(row)
+            with cur.copy("COPY notices (id, code, payer_id, payer_role, status, total, issued_at, "
+                          "due_on) FROM STDIN") as copy:
+                for i, notice_id in enumerate(ids, 1):
+                    copy.write_row((notice_id, f"NN{year}-{i:09d}",
+                                    (i - 1) // PARCELS_PER_HOLDER + 1, "holder", "UNPAID",
+                                    25_099_300, now, due))
+            installments = json.dumps([{"due_on": due.isoformat(), "amount": 25_099_300}])
+            with cur.copy("COPY notice_lines (notice_id, obligation, amount, paid, refunded, "
+                          "installments, due_on, detail, budget_code, treasury_account) "
+                          "FROM STDIN") as copy:
+                for notice_id in ids:
+                    copy.write_row((notice_id, "non_agricultural_tax", 25_099_300, 0, 0,
+                                    installments, due, detail, "757-1602", "bench account"))
+            raw.commit()
+            everything = time.perf_counter() - start
+            cur.execute("TRUNCATE annual_tax_notices, notice_lines, notices CASCADE")
+            raw.commit()
+        db.session.remove()
+    return annual_only, everything
+
+
 def timed_run(app, year: int, batch_size: int, progress: bool):
     from app.services.annual_tax import run_annual_tax
 
@@ -160,9 +228,16 @@ def main() -> None:
         print(f"scratch database {name}: {args.parcels:,} parcels generated in "
               f"{time.perf_counter() - start:.1f} s (max RSS so far {rss_mib():,.1f} MiB)")
 
+        bare, bare_all = bare_copy(app, args.parcels, args.year)
+        print(f"bare COPY of {args.parcels:,} annual notice rows (write_row): {bare:.1f} s")
+        print(f"bare COPY of every row the batch writes ({args.parcels:,} annual notices, "
+              f"payable notices and lines): {bare_all:.1f} s")
+
         summary, seconds = timed_run(app, args.year, args.batch_size, args.progress)
         print(f"annual batch {args.year}: {summary.parcels_seen:,} parcels in {seconds:.1f} s = "
               f"{summary.parcels_seen / seconds:,.0f} parcels/second")
+        print(f"  ratio to the bare COPY of the notice rows: {seconds / bare:.2f}x (goal <= 2x); "
+              f"to the bare COPY of every row it writes: {seconds / bare_all:.2f}x")
         print(f"  notices created {summary.notices_created:,}, exempt {summary.exempt:,}, "
               f"missing price {summary.missing_price:,}, total {summary.total_assessed:,} VND")
         print(f"  max resident set size of the process: {rss_mib():,.1f} MiB")

@@ -21,20 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.common import admin  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SCRATCH = "landpay_bench_statements"
 
 
-def _admin(server: str, sql: str) -> None:
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
 
 
 def flow_counts(url: str, lists: bool = False) -> tuple[dict, dict]:
@@ -79,13 +73,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"], lists["sqlite"] = flow_counts(f"sqlite:///{tmp}/bench.db", not args.no_lists)
     if not args.sqlite_only:
-        _admin(args.server, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-        _admin(args.server, f'CREATE DATABASE "{SCRATCH}"')
+        admin(args.server, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
+        admin(args.server, f'CREATE DATABASE "{SCRATCH}"')
         try:
             url = make_url(args.server).set(database=SCRATCH).render_as_string(hide_password=False)
             results["postgresql"], lists["postgresql"] = flow_counts(url, not args.no_lists)
         finally:
-            _admin(args.server, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
+            admin(args.server, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
 
     names = list(results)
     print("SQL statements per step of one transfer over the API (commits in brackets)")

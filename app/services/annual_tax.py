@@ -5,9 +5,10 @@ The state of 1 January of the year decides: the price table version and the quot
 force that day, the rule version that covers it, and the holders on record at its start
 (the notice goes to them, not to whoever holds the parcel when the batch runs). Each
 parcel's amount comes from ``tax_calc.annual_non_agricultural_tax`` (the same amount, to the
-dong, as the explained line). Notices are written in batches, one transaction each, with "insert, do nothing on
-conflict" on the unique (parcel, year): a re-run, or a run after a crash, only adds the
-notices that are missing.
+dong, as the explained line). Notices are written in batches, one transaction each; a batch
+holds a lock on the tax year, writes only the notices its parcels lack (unique parcel and year)
+and goes straight into the tables (COPY's row writer on PostgreSQL, executemany on SQLite): a
+re-run, a run after a crash or two runs at once only add the notices that are missing.
 
 Each notice that is not exempt is also issued, in the same transaction, as a payable
 ``Notice`` under the same code: no dossier, owed by the holder of 1 January alone, one line
@@ -19,6 +20,7 @@ docs/annual-tax.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -30,8 +32,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import JSON, and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 import tax_calc
@@ -222,7 +223,10 @@ class _Batch:
     skipped: dict[str, int]
     exempt: int
     total: int
-    payload: Any = None
+    #: The province data the batch was assessed with (what its notices record).
+    provinces: dict[str, _ProvinceData] = field(default_factory=dict)
+    #: Each province's budget code and treasury account (the payable notices' lines).
+    stamps: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     #: What the explained line needs, per parcel whose notice is not exempt:
     #: parcel id -> (area, price per m2, quota, province).
     inputs: dict[int, tuple[Decimal, Decimal, Decimal, str]] = field(default_factory=dict)
@@ -242,6 +246,11 @@ class _Static:
     #: The instant whose holders the notices go to: the start of 1 January, local time.
     holders_at: datetime
 
+    @property
+    def issued_on(self) -> date:
+        """The date payable notices are issued on: the run's day, or 1 January if later."""
+        return max(self.created_at.astimezone(LOCAL_TZ).date(), self.holders_at.date())
+
 
 class _Assessor:
     """Assesses a batch of parcel rows with the rules engine's fast path (pure; no I/O)."""
@@ -250,6 +259,8 @@ class _Assessor:
                  summary: RunSummary):
         self.data = data
         self.on = on
+        #: The treasury classification of each province that can be assessed, looked up once.
+        self.stamps = {p: _classification(p) for p, d in data.items() if d.missing is None}
         self.threshold = threshold
         self.examples = summary.skipped_examples
 
@@ -285,7 +296,8 @@ class _Assessor:
             notices.append((parcel_id, holder_id, amount, is_exempt, province))
             if amount > 0:
                 inputs[parcel_id] = (area, price, pdata.quota_m2, province)
-        return _Batch(len(rows), notices, skipped, exempt, total, inputs=inputs)
+        return _Batch(len(rows), notices, skipped, exempt, total, inputs=inputs,
+                      provinces=data, stamps=self.stamps)
 
 
 def _count_batch(conn: Connection, batch: _Batch, created: int, run_id: int) -> None:
@@ -391,8 +403,7 @@ def _run_sqlite(engine: Engine, province: str | None, batch_size: int, assess: _
                 return
             last = rows[-1][0]
             batch = assess(rows)
-            created = _write_sqlite(conn, _sqlite_rows(batch, static, assess.data)) if batch.notices else 0
-            batch.issued = issue_payable(conn, batch, static)
+            created = _write_notices(conn, batch, static)
             _count_batch(conn, batch, created, static.run_id)
             conn.commit()
             committed(batch, created)
@@ -401,8 +412,7 @@ def _run_sqlite(engine: Engine, province: str | None, batch_size: int, assess: _
 def _run_postgresql(engine: Engine, province: str | None, batch_size: int, assess: _Assessor,
                     static: _Static, committed: Callable[[_Batch, int], None]) -> None:
     """A server-side cursor streams the parcels on a connection of its own; this thread
-    assesses batch n+1 while a writer thread COPYs and commits batch n on a third."""
-    tails = {p: _copy_tail(d, static) for p, d in assess.data.items()}
+    assesses batch n+1 while a writer thread writes and commits batch n on a third."""
     writer = _Writer(engine, static, committed)
     writer.start()
     try:
@@ -410,9 +420,7 @@ def _run_postgresql(engine: Engine, province: str | None, batch_size: int, asses
             result = reader.execution_options(stream_results=True, yield_per=batch_size) \
                 .execute(_parcel_query(province, static.holders_at))
             for rows in result.partitions():
-                batch = assess(rows)
-                batch.payload = _copy_text(batch, static, tails)
-                writer.put(batch)
+                writer.put(assess(rows))
             reader.rollback()
     except BaseException:
         writer.stop()
@@ -433,17 +441,15 @@ class _Writer(threading.Thread):
         self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.stopping = threading.Event()
-        self.write = _write_postgresql  # looked up now, so tests can replace it
+        self.write = _write_notices  # looked up now, so tests can replace it
 
     def run(self) -> None:
         try:
             with self.engine.connect() as conn:
                 while (batch := self.queue.get()) is not None and not self.stopping.is_set():
-                    created = self.write(conn, batch.payload) if batch.notices else 0
-                    batch.issued = issue_payable(conn, batch, self.static)
+                    created = self.write(conn, batch, self.static)
                     _count_batch(conn, batch, created, self.static.run_id)
                     conn.commit()
-                    batch.payload = None
                     self.committed(batch, created)
         except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
             self.error = err
@@ -481,196 +487,172 @@ class _Writer(threading.Thread):
 
 
 # --------------------------------------------------------------------------- writing
+#
+# One path for both databases. In the batch's transaction, under a lock on the tax year: read
+# which of the batch's parcels have their notice already (and whether it is payable), insert
+# the others' annual notices, then the payable notices still missing and their lines. The lock
+# makes "not there yet" stay true until the commit, so the rows go straight into their tables
+# (COPY on PostgreSQL, an executemany INSERT on SQLite) with no conflict to handle.
 
+#: The key of the transaction-level advisory lock a batch takes on PostgreSQL, with the year.
+_ADVISORY_KEY = 0x4E4E  # "NN"
 
-def _copy_escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
-
-
-_COPY_COLUMNS = ("code", "parcel_id", "holder_id", "amount", "exempt", "price_table_version",
-                 "quota_m2", "quota_version", "tax_year", "rule_version", "due_on", "created_at")
-
-
-def _copy_tail(pdata: _ProvinceData, s: _Static) -> str:
-    """The end of a COPY line, the same for every notice of a province in the run."""
-    if pdata.missing:
-        return ""
-    return "\t" + "\t".join(_copy_escape(str(v)) for v in (
-        pdata.price_table_version, pdata.quota_m2, pdata.quota_version, s.tax_year,
-        s.rule_version, s.due_on.isoformat(), s.created_at.isoformat())) + "\n"
-
-
-def _copy_text(batch: _Batch, s: _Static, tails: dict[str, str]) -> str:
-    """The batch's notices as COPY text (tab-separated)."""
-    year = s.tax_year
-    return "".join(
-        f"{annual_notice_code(year, pid)}\t{pid}\t{holder}\t{amount}\t{'t' if ex else 'f'}"
-        f"{tails[province]}"
-        for pid, holder, amount, ex, province in batch.notices
-    )
-
-
-def _write_postgresql(conn: Connection, payload: str) -> int:
-    """COPY the batch into a temporary table, then insert the notices not there yet."""
-    columns = ", ".join(_COPY_COLUMNS)
-    with conn.connection.driver_connection.cursor() as cur:
-        # The notice columns only: no id, so no sequence value is drawn for the copy.
-        cur.execute(
-            "CREATE TEMPORARY TABLE annual_tax_notices_load ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {columns} FROM annual_tax_notices WITH NO DATA"
-        )
-        with cur.copy(f"COPY annual_tax_notices_load ({columns}) FROM STDIN") as copy:
-            copy.write(payload)
-        cur.execute(
-            f"INSERT INTO annual_tax_notices ({columns}) "  # noqa: S608 - fixed column names
-            f"SELECT {columns} FROM annual_tax_notices_load "
-            "ON CONFLICT (parcel_id, tax_year) DO NOTHING"
-        )
-        return cur.rowcount
-
-
-def _sqlite_rows(batch: _Batch, s: _Static, data: dict[str, _ProvinceData],
-                 ) -> list[dict[str, Any]]:
-    rows = []
-    for pid, holder, amount, ex, province in batch.notices:
-        pdata = data[province]
-        rows.append({"code": annual_notice_code(s.tax_year, pid), "parcel_id": pid,
-                     "holder_id": holder, "amount": amount, "exempt": ex,
-                     "price_table_version": pdata.price_table_version,
-                     "quota_m2": pdata.quota_m2, "quota_version": pdata.quota_version,
-                     "tax_year": s.tax_year, "rule_version": s.rule_version,
-                     "due_on": s.due_on, "created_at": s.created_at})
-    return rows
-
-
-def _write_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    stmt = sqlite.insert(AnnualTaxNotice.__table__).on_conflict_do_nothing(
-        index_elements=["parcel_id", "tax_year"]
-    )
-    return conn.execute(stmt, rows).rowcount
-
-
-# ------------------------------------------------------------------------- payable notices
-
-
-def issue_payable(conn: Connection, batch: _Batch, s: _Static) -> int:
-    """Issue the payable ``Notice`` of each annual notice of the batch's parcels that is not
-    exempt and has none yet (new ones, and those of a run before notices were payable), in
-    the caller's transaction. Returns how many were issued.
-
-    The line is the rules engine's explained line for the same inputs as the batch's amount;
-    should it differ from the amount on record (the data changed since that notice was
-    assessed), no payable notice is issued and the mismatch is logged, rather than a notice
-    with a wrong amount. The payable notice has the annual notice's code, unique on notices: that is the
-    link (``AnnualTaxNotice.notice``), and two runs at once issue each notice once."""
-    if not batch.inputs:
-        return 0
-    t, nt = AnnualTaxNotice.__table__, Notice.__table__
-    low, high = min(batch.inputs), max(batch.inputs)
-    due = [row for row in conn.execute(
-        select(t.c.code, t.c.parcel_id, t.c.holder_id, t.c.amount).where(
-            t.c.tax_year == s.tax_year, t.c.parcel_id.between(low, high),
-            t.c.exempt.is_(False), t.c.amount > 0, ~exists().where(nt.c.code == t.c.code)))
-        if row.parcel_id in batch.inputs]
-    if not due:
-        return 0
-    jan1 = s.holders_at.date()
-    issued_on = max(s.created_at.astimezone(LOCAL_TZ).date(), jan1)
-    notices, lines = [], {}
-    stamps: dict[str, tuple[str | None, str | None]] = {}
-    for row in due:
-        area, price, quota, province = batch.inputs[row.parcel_id]
-        line = tax_calc.non_agricultural_tax_line(
-            area, price, quota, RESIDENTIAL, None, jan1, notice_date=issued_on,
-            tax_year=s.tax_year, parcel_id=str(row.parcel_id))
-        if line.amount != row.amount:
-            log.warning("annual notice %s: amount on record %s, explained line %s; not issued",
-                        row.code, row.amount, line.amount)
-            continue
-        installments = [{"due_on": on.isoformat() if on else None, "amount": amount}
-                        for on, amount in line.installments]
-        firsts = [on for on, amount in line.installments if on is not None and amount > 0]
-        if province not in stamps:
-            stamps[province] = _classification(province)
-        budget_code, account = stamps[province]
-        notices.append({
-            "code": row.code, "dossier_id": None, "assessment_id": None,
-            "payer_id": row.holder_id, "payer_role": PAYER_ROLE, "status": NoticeStatus.UNPAID,
-            "total": row.amount, "issued_at": s.created_at,
-            "due_on": min(firsts, default=None), "paid_at": None, "replaces_id": None})
-        lines[row.code] = {
-            "assessment_line_id": None, "obligation": line.obligation, "amount": line.amount,
-            "paid": 0, "refunded": 0, "installments": installments,
-            "due_on": line.installments[-1][0] if line.installments else None,
-            "budget_code": budget_code, "treasury_account": account,
-            "detail": {"base": line.base, "base_method": line.base_method_text,
-                       "rate": str(line.rate), "rounding": line.rounding,
-                       "legal_basis": line.legal_basis,
-                       "rule_version": line.rule_version,
-                       "explanation_vi": line.explanation_vi,
-                       "explanation_en": line.explanation_en,
-                       "tax_year": s.tax_year, "parcel_id": row.parcel_id}}
-    if not notices:
-        return 0
-    if conn.dialect.name == "postgresql":
-        return _insert_payable_postgresql(conn, notices, lines)
-    return _insert_payable(conn, notices, lines)
-
-
-def _insert_payable(conn: Connection, notices: list[dict], lines: dict[str, dict]) -> int:
-    """Insert the notices not there yet (by code) and the lines of those inserted."""
-    nt = Notice.__table__
-    created = conn.execute(
-        sqlite.insert(nt).on_conflict_do_nothing(index_elements=["code"])
-        .returning(nt.c.id, nt.c.code), notices).all()
-    if created:
-        conn.execute(NoticeLine.__table__.insert(),
-                     [{**lines[code], "notice_id": notice_id} for notice_id, code in created])
-    return len(created)
-
-
+_ANNUAL_COLUMNS = ("code", "parcel_id", "holder_id", "amount", "exempt", "price_table_version",
+                   "quota_m2", "quota_version", "tax_year", "rule_version", "due_on",
+                   "created_at")
 _NOTICE_COLUMNS = ("id", "code", "payer_id", "payer_role", "status", "total", "issued_at",
                    "due_on")
 _LINE_COLUMNS = ("notice_id", "obligation", "amount", "paid", "refunded", "installments",
                  "due_on", "detail", "budget_code", "treasury_account")
 
 
-def _insert_payable_postgresql(conn: Connection, notices: list[dict],
-                               lines: dict[str, dict]) -> int:
-    """The same with COPY (a batch is tens of thousands of notices): ids are drawn from the
-    notices' sequence first, so each line is copied with its notice's id; a notice already
-    there (its code taken by a concurrent run) is not inserted, and neither are its lines."""
-    import json
+def _lock_year(conn: Connection, year: int) -> None:
+    """Hold every other batch of the same tax year off until this transaction ends: two runs
+    at once then write each notice once, whichever comes first."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_ADVISORY_KEY, year)))
+    else:  # a locking read makes SQLite's transaction take the database's write lock
+        conn.execute(select(AnnualTaxRun.id).limit(1).with_for_update())
 
-    ncols, lcols = ", ".join(_NOTICE_COLUMNS), ", ".join(_LINE_COLUMNS)
-    with conn.connection.driver_connection.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence('notices', 'id')) "
-                    "FROM generate_series(1, %s)", (len(notices),))
-        ids = [row[0] for row in cur.fetchall()]
-        cur.execute("CREATE TEMPORARY TABLE notices_load ON COMMIT DROP AS "  # noqa: S608
-                    f"SELECT {ncols} FROM notices WITH NO DATA")
-        cur.execute("CREATE TEMPORARY TABLE notice_lines_load ON COMMIT DROP AS "  # noqa: S608
-                    f"SELECT {lcols} FROM notice_lines WITH NO DATA")
-        status = NoticeStatus.UNPAID.name  # how the column stores the enum
-        with cur.copy(f"COPY notices_load ({ncols}) FROM STDIN") as copy:
-            for notice_id, n in zip(ids, notices, strict=True):
-                copy.write_row((notice_id, n["code"], n["payer_id"], n["payer_role"], status,
-                                n["total"], n["issued_at"], n["due_on"]))
-        with cur.copy(f"COPY notice_lines_load ({lcols}) FROM STDIN") as copy:
-            for notice_id, n in zip(ids, notices, strict=True):
-                line = lines[n["code"]]
-                copy.write_row((notice_id, line["obligation"], line["amount"], 0, 0,
-                                json.dumps(line["installments"]), line["due_on"],
-                                json.dumps(line["detail"], ensure_ascii=False),
-                                line["budget_code"], line["treasury_account"]))
-        cur.execute(f"INSERT INTO notices ({ncols}) SELECT {ncols} FROM notices_load "  # noqa: S608
-                    "ON CONFLICT (code) DO NOTHING")
-        created = cur.rowcount
-        cur.execute(f"INSERT INTO notice_lines ({lcols}) "  # noqa: S608
-                    f"SELECT {', '.join('l.' + c for c in _LINE_COLUMNS)} "
-                    "FROM notice_lines_load l JOIN notices n ON n.id = l.notice_id")
-    return created
+
+def _insert_rows(conn: Connection, table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in the order of ``columns``) in the caller's transaction: with
+    psycopg's COPY row writer on PostgreSQL (it adapts each value: no text is escaped here),
+    with one executemany INSERT elsewhere. JSON values are given as Python objects."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from psycopg.types.json import Json
+
+        json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            write = copy.write_row
+            if json_at:
+                for row in rows:
+                    row = list(row)
+                    for i in json_at:
+                        row[i] = Json(row[i], dumps=_dumps)
+                    write(row)
+            else:
+                for row in rows:
+                    write(row)
+    else:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _draw_ids(conn: Connection, table, count: int) -> list[int]:
+    """``count`` new ids of ``table``, so its rows can be written with their children's
+    foreign keys in one go: from the table's sequence on PostgreSQL; after the largest id on
+    SQLite, whose write lock the caller holds."""
+    if conn.dialect.name == "postgresql":
+        return conn.scalar(
+            select(func.array_agg(func.nextval(func.pg_get_serial_sequence(table.name, "id"))))
+            .select_from(func.generate_series(1, count)))
+    start = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + count))
+
+
+def _write_notices(conn: Connection, batch: _Batch, s: _Static) -> int:
+    """Write the batch's annual notices that are not there yet, and the payable notices still
+    missing, in the caller's transaction; returns how many annual notices were created and
+    sets ``batch.issued``."""
+    if not batch.notices:
+        return 0
+    t, nt = AnnualTaxNotice.__table__, Notice.__table__
+    year = s.tax_year
+    _lock_year(conn, year)
+    parcel_ids = [n[0] for n in batch.notices]
+    known = {row.parcel_id: row for row in conn.execute(
+        select(t.c.parcel_id, t.c.code, t.c.holder_id, t.c.amount, t.c.exempt,
+               nt.c.id.is_not(None).label("payable"))
+        .select_from(t.outerjoin(nt, nt.c.code == t.c.code))
+        .where(t.c.tax_year == year, t.c.parcel_id.between(min(parcel_ids), max(parcel_ids))))}
+    data = batch.provinces
+    new, due = [], []
+    for pid, holder, amount, ex, province in batch.notices:
+        row = known.get(pid)
+        if row is None:
+            pdata = data[province]
+            code = annual_notice_code(year, pid)
+            new.append((code, pid, holder, amount, ex, pdata.price_table_version, pdata.quota_m2,
+                        pdata.quota_version, year, s.rule_version, s.due_on, s.created_at))
+            if pid in batch.inputs:
+                due.append((code, pid, holder, amount))
+        elif pid in batch.inputs and not row.payable and not row.exempt and row.amount > 0:
+            # Assessed by an earlier run (before notices were payable, or stopped half-way):
+            # payable with the amount and holder on record.
+            due.append((row.code, pid, row.holder_id, row.amount))
+    _insert_rows(conn, t, _ANNUAL_COLUMNS, new)
+    batch.issued = _issue_payable(conn, due, batch, s)
+    return len(new)
+
+
+# ------------------------------------------------------------------------- payable notices
+
+
+def _issue_payable(conn: Connection, due: list[tuple[str, int, int, int]], batch: _Batch,
+                   s: _Static) -> int:
+    """Issue the payable ``Notice`` of each ``due`` annual notice (code, parcel, holder,
+    amount), in the caller's transaction. Returns how many were issued.
+
+    The line is the rules engine's explained line for the same inputs as the batch's amount;
+    should it differ from the amount on record (the data changed since that notice was
+    assessed), no payable notice is issued and the mismatch is logged, rather than a notice
+    with a wrong amount. The payable notice has the annual notice's code, unique on notices:
+    that is the link (``AnnualTaxNotice.notice``)."""
+    if not due:
+        return 0
+    notices, lines = [], []
+    for code, pid, holder, amount in due:
+        rows = _payable_rows(batch, s, pid, code, holder, amount)
+        if rows is not None:
+            notices.append(rows[0])
+            lines.append(rows[1])
+    if not notices:
+        return 0
+    for notice_id, notice, line in zip(_draw_ids(conn, Notice.__table__, len(notices)),
+                                       notices, lines, strict=True):
+        notice[0] = line[0] = notice_id
+    _insert_rows(conn, Notice.__table__, _NOTICE_COLUMNS, notices)
+    _insert_rows(conn, NoticeLine.__table__, _LINE_COLUMNS, lines)
+    return len(notices)
+
+
+def _payable_rows(batch: _Batch, s: _Static, pid: int, code: str, holder: int,
+                  amount: int) -> tuple[list, list] | None:
+    """The row of a payable notice (its id left to fill) and of its one explained line, or
+    None, logged, when the explained line does not come to ``amount``."""
+    area, price, quota, province = batch.inputs[pid]
+    jan1 = s.holders_at.date()
+    line = tax_calc.non_agricultural_tax_line(
+        area, price, quota, RESIDENTIAL, None, jan1, notice_date=s.issued_on,
+        tax_year=s.tax_year, parcel_id=str(pid))
+    if line.amount != amount:
+        log.warning("annual notice %s: amount on record %s, explained line %s; not issued",
+                    code, amount, line.amount)
+        return None
+    installments = [{"due_on": on.isoformat() if on else None, "amount": part}
+                    for on, part in line.installments]
+    firsts = [on for on, part in line.installments if on is not None and part > 0]
+    budget_code, account = batch.stamps[province]
+    notice = [None, code, holder, PAYER_ROLE, _UNPAID, amount, s.created_at,
+              min(firsts, default=None)]
+    detail = {"base": line.base, "base_method": line.base_method_text, "rate": str(line.rate),
+              "rounding": line.rounding, "legal_basis": line.legal_basis,
+              "rule_version": line.rule_version, "explanation_vi": line.explanation_vi,
+              "explanation_en": line.explanation_en, "tax_year": s.tax_year, "parcel_id": pid}
+    return notice, [None, line.obligation, line.amount, 0, 0, installments,
+                    line.installments[-1][0] if line.installments else None, detail,
+                    budget_code, account]
+
+
+#: How the status column stores an unpaid notice (the enum's name).
+_UNPAID = NoticeStatus.UNPAID.name
 
 
 def _classification(province: str) -> tuple[str | None, str | None]:

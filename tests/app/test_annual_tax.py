@@ -171,16 +171,15 @@ def test_a_crashed_run_is_finished_by_a_rerun(app, setup, monkeypatch):
     from app.models import AnnualTaxNotice, AnnualTaxRun
     from app.services import annual_tax
 
-    name = "_write_postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") \
-        else "_write_sqlite"
+    name = "_write_notices"  # one path for both databases
     real = getattr(annual_tax, name)
     calls = []
 
-    def failing(conn, payload):
-        calls.append(payload)
+    def failing(conn, batch, static):
+        calls.append(batch)
         if len(calls) == 3:
             raise RuntimeError("connection lost")
-        return real(conn, payload)
+        return real(conn, batch, static)
 
     monkeypatch.setattr(annual_tax, name, failing)
     with pytest.raises(RuntimeError):
