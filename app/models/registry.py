@@ -169,6 +169,8 @@ class Dossier(db.Model):
         Index("ix_dossiers_tax_filed", "tax_office_id", "filed_at", "id"),
         Index("ix_dossiers_filed", "filed_at", "id"),
         Index("ix_dossiers_parcel", "parcel_id"),
+        # The registry's paid dossiers, oldest payment first.
+        Index("ix_dossiers_registry_status_paid", "registry_office_id", "status", "paid_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,6 +217,8 @@ class Dossier(db.Model):
     valid_on: Mapped[date] = mapped_column(Date)
     #: Statutory due date of the registry (working days from filing).
     due_on: Mapped[date] = mapped_column(Date)
+    #: When the dossier last became paid (set by the state change itself).
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Number of the certificate issued on completion (one new number per completion).
     certificate_no: Mapped[str | None] = mapped_column(String(30), unique=True)

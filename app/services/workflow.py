@@ -222,6 +222,8 @@ def move(
     current = dossier.status
     kind = check_transition(current, new)
     dossier.status = new
+    if new is S.PAID:
+        dossier.paid_at = datetime.now(UTC)  # written by the same UPDATE as the state
     return record(
         dossier, kind, actor=actor, actor_label=actor_label, data=data,
         from_status=current, to_status=new,

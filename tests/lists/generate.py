@@ -1,6 +1,7 @@
 """A large generated set of rows on PostgreSQL, made in a few statements (INSERT ... SELECT
 generate_series): dossiers of both offices of the test world with their parcels, parties,
-assessments, notices, events, annual notices, reconciliation items and dead letters."""
+assessments, notices (the paid dossiers' with their payments and receipts), events, annual
+notices, reconciliation items and dead letters."""
 
 from __future__ import annotations
 
@@ -34,19 +35,23 @@ def generate(conn, n: int = 200_000) -> dict:
         FROM generate_series(1, :n) i"""), p)
     p["parcel0"] = conn.execute(text("SELECT min(id) FROM parcels WHERE map_sheet LIKE 'G%'")).scalar_one()
     # Statuses as stored (enum names); three in ten still open, the rest completed; the
-    # offices alternate, so each office has dossiers in every state.
+    # offices alternate, so each office has dossiers in every state. A paid or completed
+    # dossier became paid when its notice was (a day after the assessment, below).
     conn.execute(text("""
         INSERT INTO dossiers (code, procedure, status, parcel_id, registry_office_id, tax_office_id,
-                              declared_price, sole_residence, filed_by_id, filed_at, valid_on, due_on)
-        SELECT 'HSG' || lpad(i::text, 9, '0'), 'transfer',
-               (ARRAY['COMPLETED','COMPLETED','COMPLETED','COMPLETED','COMPLETED','COMPLETED',
-                      'COMPLETED','PAID','AWAITING_PAYMENT','AWAITING_CONFIRMATION'])[1 + (i / 2) % 10],
+                              declared_price, sole_residence, filed_by_id, filed_at, valid_on, due_on,
+                              paid_at)
+        SELECT 'HSG' || lpad(i::text, 9, '0'), 'transfer', status,
                :parcel0 + i - 1,
                CASE WHEN i % 2 = 0 THEN :reg1 ELSE :reg2 END, CASE WHEN i % 2 = 0 THEN :tax1 ELSE :tax2 END,
-               1000000000 + i, false, :officer,
-               timestamptz '2024-01-01 00:00:00+00' + i * interval '5 minutes',
-               date '2024-01-01' + (i / 300), date '2024-01-15' + (i / 300)
-        FROM generate_series(1, :n) i"""), p)
+               1000000000 + i, false, :officer, filed_at,
+               date '2024-01-01' + (i / 300), date '2024-01-15' + (i / 300),
+               CASE WHEN status IN ('PAID', 'COMPLETED') THEN filed_at + interval '25 hours' END
+        FROM (SELECT i, timestamptz '2024-01-01 00:00:00+00' + i * interval '5 minutes' AS filed_at,
+                     (ARRAY['COMPLETED','COMPLETED','COMPLETED','COMPLETED','COMPLETED','COMPLETED',
+                            'COMPLETED','PAID','AWAITING_PAYMENT','AWAITING_CONFIRMATION'])[1 + (i / 2) % 10]
+                     AS status
+              FROM generate_series(1, :n) i) g"""), p)
     p["d0"] = conn.execute(text("SELECT min(id) FROM dossiers WHERE code LIKE 'HSG%'")).scalar_one()
     conn.execute(text("""
         INSERT INTO dossier_parties (dossier_id, party_id, role, position, share_num, share_den)
@@ -70,6 +75,18 @@ def generate(conn, n: int = 200_000) -> dict:
         FROM dossiers d JOIN assessments a ON a.dossier_id = d.id
         JOIN dossier_parties dp ON dp.dossier_id = d.id AND dp.role = 'transferee'
         WHERE d.code LIKE 'HSG%' AND a.status = 'CONFIRMED'"""))
+    # The payments and receipts of the paid dossiers' notices (what the registry's list of
+    # paid dossiers shows).
+    conn.execute(text("""
+        INSERT INTO payment_orders (ref, notice_id, amount, status, bank_ref, created_at, finished_at,
+                                    needs_refund)
+        SELECT 'PG' || n.id, n.id, n.total, 'succeeded', 'BG' || n.id, n.paid_at, n.paid_at, false
+        FROM notices n JOIN dossiers d ON d.id = n.dossier_id
+        WHERE d.code LIKE 'HSG%' AND d.status = 'PAID'"""))
+    conn.execute(text("""
+        INSERT INTO receipts (number, payment_id, notice_id, token, kid, claims, issued_at)
+        SELECT 'BLG' || o.notice_id, o.id, o.notice_id, '', 'gen', '{}', o.finished_at
+        FROM payment_orders o WHERE o.ref LIKE 'PG%'"""))
     conn.execute(text("""
         INSERT INTO events (uid, dossier_id, kind, from_status, to_status, actor_label, at, data)
         SELECT 'g-' || d.id || '-' || k, d.id, (ARRAY['dossier_filed','assessment_confirmed','dossier_completed'])[k],
