@@ -164,53 +164,44 @@ def adjustments_for(user: User) -> Select:
     return query.where(False)
 
 
+def _one(query: Select, missing: str):
+    """The one row ``query`` finds among what the user may see; otherwise 404, the same
+    answer whether the row does not exist or belongs to someone else."""
+    row = db.session.scalar(query)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def get_dossier(user: User, code: str) -> Dossier:
-    dossier = db.session.scalar(dossiers_for(user).where(Dossier.code == code))
-    if dossier is None:
-        raise NotFound(_("No such dossier."))
-    return dossier
+    return _one(dossiers_for(user).where(Dossier.code == code), _("No such dossier."))
 
 
 def get_readable_dossier(user: User, code: str) -> Dossier:
-    dossier = db.session.scalar(readable_dossiers_for(user).where(Dossier.code == code))
-    if dossier is None:
-        raise NotFound(_("No such dossier."))
-    return dossier
+    return _one(readable_dossiers_for(user).where(Dossier.code == code), _("No such dossier."))
 
 
 def get_notice(user: User, code: str) -> Notice:
-    notice = db.session.scalar(notices_for(user).where(Notice.code == code))
-    if notice is None:
-        raise NotFound(_("No such notice."))
-    return notice
+    return _one(notices_for(user).where(Notice.code == code), _("No such notice."))
 
 
 def get_payment(user: User, ref: str) -> PaymentOrder:
-    order = db.session.scalar(payments_for(user).where(PaymentOrder.ref == ref).options(
-        joinedload(PaymentOrder.notice), joinedload(PaymentOrder.receipt)))
-    if order is None:
-        raise NotFound(_("No such payment."))
-    return order
+    return _one(payments_for(user).where(PaymentOrder.ref == ref).options(
+        joinedload(PaymentOrder.notice), joinedload(PaymentOrder.receipt)),
+        _("No such payment."))
 
 
 def get_receipt(user: User, number: str) -> Receipt:
-    receipt = db.session.scalar(receipts_for(user).where(Receipt.number == number))
-    if receipt is None:
-        raise NotFound(_("No such receipt."))
-    return receipt
+    return _one(receipts_for(user).where(Receipt.number == number), _("No such receipt."))
 
 
 def get_assessment(user: User, assessment_id: int) -> Assessment:
-    assessment = db.session.scalar(assessments_for(user).where(Assessment.id == assessment_id))
-    if assessment is None:
-        raise NotFound(_("No such assessment."))
-    return assessment
+    return _one(assessments_for(user).where(Assessment.id == assessment_id),
+                _("No such assessment."))
 
 
 def get_adjustment(user: User, adjustment_id: int):
     from app.models.decisions import AssessmentAdjustment
 
-    adjustment = db.session.scalar(adjustments_for(user).where(AssessmentAdjustment.id == adjustment_id))
-    if adjustment is None:
-        raise NotFound(_("No such adjustment."))
-    return adjustment
+    return _one(adjustments_for(user).where(AssessmentAdjustment.id == adjustment_id),
+                _("No such adjustment."))
