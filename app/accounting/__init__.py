@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth import role_required
@@ -39,9 +40,9 @@ STATUS_LABELS = {
 
 class ResolveForm(FlaskForm):
     action = RadioField(_l("Decision"), validators=[DataRequired()], choices=[
-        ("match", _l("Match the money to a notice")),
-        ("refund", _l("Send the money back to the payer")),
-        ("accept", _l("Accept: explained, nothing to do with the money")),
+        SelectChoice("match", _l("Match the money to a notice")),
+        SelectChoice("refund", _l("Send the money back to the payer")),
+        SelectChoice("accept", _l("Accept: explained, nothing to do with the money")),
     ])
     notice_code = StringField(_l("Notice code (to match)"), validators=[Optional(), Length(max=30)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=3, max=2000)])

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from app.auth import role_required
@@ -38,7 +39,8 @@ class ContactForm(FlaskForm):
     phone = StringField(_l("Mobile phone number"), validators=[Optional(), Length(max=20)])
     notify_by_email = BooleanField(_l("Tell me by email"))
     notify_by_sms = BooleanField(_l("Tell me by text message"))
-    language = RadioField(_l("Language of the messages"), choices=[("vi", "Tiếng Việt"), ("en", "English")],
+    language = RadioField(_l("Language of the messages"), choices=[SelectChoice("vi", "Tiếng Việt"),
+                                                                      SelectChoice("en", "English")],
                           default="vi")
 
     def validate_phone(self, field):
